@@ -1,0 +1,127 @@
+"""Pure: the sort order of a list and the live runtime overlay laid over a cached list.
+
+A cached list holds rows in their base order (pinned, then activity) with the runtime fields
+off. The overlay copies only the rows a live stream touches, sets their runtime fields and
+live counts, and moves runtime-active rows to the front; every other row keeps its
+pre-serialized bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+import orjson
+
+from webui.listing import ListedRow, SessionRow, activity_of
+
+_NO_TIME = float("-inf")
+
+
+@dataclass(frozen=True, slots=True)
+class LiveStream:
+    """A stream the registry says is live now (its heartbeat is recent and it has not ended)."""
+
+    stream_id: str
+    profile: str
+    session_id: str
+    started_at: float
+    pending_started_at: float | None = None
+    message_count: int | None = None
+    last_activity_at: float | None = None
+
+
+def base_sort_key(item: ListedRow) -> tuple[bool, float, str, str]:
+    """Pinned first, then newest activity first; ties and bad times settle by id, never raise."""
+    activity = item.activity if item.activity is not None else _NO_TIME
+    return (not item.pinned, -activity, item.row["session_id"], item.row["profile"])
+
+
+def runtime_activity(row: SessionRow) -> float | None:
+    """The activity time raised to ``pending_started_at`` when that is later."""
+    base = activity_of(row)
+    pending = row["pending_started_at"]
+    if pending is not None and (base is None or pending > base):
+        return pending
+    return base
+
+
+def overlay_row(row: SessionRow, stream: LiveStream) -> SessionRow:
+    """A copy of ``row`` showing ``stream``: streaming, pending, live count and last activity."""
+    live = row.copy()
+    live["is_streaming"] = True
+    live["active_stream_id"] = stream.stream_id
+    live["has_pending_user_message"] = stream.pending_started_at is not None
+    live["pending_started_at"] = stream.pending_started_at
+    if stream.message_count is not None and stream.message_count > live["message_count"]:
+        live["message_count"] = stream.message_count
+    last = stream.last_activity_at
+    if last is not None and (live["last_message_at"] is None or last > live["last_message_at"]):
+        live["last_message_at"] = last
+    return live
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveRow:
+    row: SessionRow
+    data: bytes
+    search: str
+
+
+@dataclass(frozen=True, slots=True)
+class Overlay:
+    """Runtime-active rows (in front, in their order) and the base positions they replace."""
+
+    active: tuple[ActiveRow, ...] = ()
+    replaced: frozenset[int] = frozenset()
+    signature: bytes = b""
+
+    def __bool__(self) -> bool:
+        return bool(self.active)
+
+
+def build_overlay(
+    position: Mapping[tuple[str, str], int],
+    rows: Sequence[SessionRow],
+    search: Sequence[str],
+    empty: Mapping[tuple[str, str], ListedRow],
+    streams: Iterable[LiveStream],
+) -> Overlay:
+    """The overlay of ``streams`` on a list; a stream on a row the list does not show is moot."""
+    active: list[tuple[float, str, ActiveRow]] = []
+    replaced: set[int] = set()
+    for stream in streams:
+        key = (stream.profile, stream.session_id)
+        index = position.get(key)
+        if index is not None:
+            base, text = rows[index], search[index]
+            replaced.add(index)
+        elif key in empty:
+            base, text = empty[key].row, empty[key].search
+        else:
+            continue
+        live = overlay_row(base, stream)
+        when = runtime_activity(live)
+        item = ActiveRow(live, orjson.dumps(live), text)
+        active.append((-(when if when is not None else _NO_TIME), live["session_id"], item))
+    if not active:
+        return Overlay()
+    active.sort(key=lambda entry: (entry[0], entry[1]))
+    ordered = tuple(entry[2] for entry in active)
+    return Overlay(ordered, frozenset(replaced), b"".join(a.data for a in ordered))
+
+
+def visible_rows(
+    row_bytes: Sequence[bytes], search: Sequence[str], overlay: Overlay, q: str | None
+) -> Iterator[bytes]:
+    """Every row of the list in response order, overlaid and matched against ``q``."""
+    needle = q.lower() if q else None
+    for item in overlay.active:
+        if needle is None or needle in item.search:
+            yield item.data
+    replaced = overlay.replaced
+    for index, data in enumerate(row_bytes):
+        if index in replaced:
+            continue
+        if needle is None or needle in search[index]:
+            yield data

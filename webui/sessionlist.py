@@ -1,0 +1,136 @@
+"""A built session list (rows serialized once, at build time) and the responses cut from it."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+
+from webui.listing import ListedRow, Override, SessionRow, build_profile_listing
+from webui.overlay import Overlay, base_sort_key, visible_rows
+from webui.profiles import state_db_path
+from webui.query import ListKey, ListQuery
+from webui.store import read_sessions
+
+PAGE_MEMO = 32
+
+ProfileState = Callable[[str], tuple[dict[str, Override], frozenset[str]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    body: bytes
+    etag: str
+    total: int
+
+
+@dataclass(slots=True)
+class BuiltList:
+    """One cache entry's value: base-ordered rows, their bytes and what the overlay needs."""
+
+    rows: list[SessionRow]
+    row_bytes: list[bytes]
+    search: list[str]
+    position: dict[tuple[str, str], int]
+    empty: dict[tuple[str, str], ListedRow]
+    counts: dict[str, int]
+    built_at: float
+    pages: dict[tuple[object, ...], Page] = field(default_factory=dict)
+
+
+def build_list(
+    key: ListKey,
+    *,
+    home: Path,
+    busy_timeout: float,
+    profile_state: ProfileState,
+    wall_time: float,
+) -> BuiltList:
+    """Read every profile in scope and lay out the list (runs in a worker thread)."""
+    items: list[ListedRow] = []
+    empty: dict[tuple[str, str], ListedRow] = {}
+    counts: dict[str, int] = {}
+    for profile in key.profiles:
+        records = read_sessions(state_db_path(home, profile), busy_timeout)
+        overrides, tombstones = profile_state(profile)
+        listing = build_profile_listing(profile, records, key.flags, overrides, tombstones)
+        items.extend(listing.rows)
+        empty.update(((profile, e.row["session_id"]), e) for e in listing.empty)
+        for name, value in listing.counts.items():
+            counts[name] = counts.get(name, 0) + value
+    items.sort(key=base_sort_key)
+    rows = [item.row for item in items]
+    return BuiltList(
+        rows=rows,
+        row_bytes=[orjson.dumps(row) for row in rows],
+        search=[item.search for item in items],
+        position={(r["profile"], r["session_id"]): i for i, r in enumerate(rows)},
+        empty=empty,
+        counts=counts,
+        built_at=wall_time,
+    )
+
+
+def _etag(body: bytes) -> str:
+    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+
+
+def _assemble(rows: list[bytes], meta: Mapping[str, object]) -> bytes:
+    return b'{"sessions":[' + b",".join(rows) + b"]," + orjson.dumps(meta)[1:]
+
+
+def _meta(
+    built: BuiltList, query: ListQuery, total: int, counts: Mapping[str, int]
+) -> dict[str, object]:
+    end = query.offset + query.limit
+    return {
+        "total": total,
+        "offset": query.offset,
+        "limit": query.limit,
+        "next_offset": end if end < total else None,
+        "counts": counts,
+        "profile": query.profile,
+        "all_profiles": query.key.all_profiles,
+        "server_time": built.built_at,
+    }
+
+
+def _counts(built: BuiltList, overlay: Overlay, other_profiles: int) -> dict[str, int]:
+    counts = dict(built.counts)
+    for item in overlay.active:
+        row = item.row
+        if (row["profile"], row["session_id"]) in built.empty and row["source_kind"] in counts:
+            counts[row["source_kind"]] += 1
+    counts["other_profiles"] = other_profiles
+    return counts
+
+
+def render_page(built: BuiltList, query: ListQuery, overlay: Overlay, other_profiles: int) -> Page:
+    """The response body of one page; without overlay or search it is memoized per page."""
+    memo_key = (query.offset, query.limit, query.profile, other_profiles)
+    plain = not overlay and query.q is None
+    if plain and (page := built.pages.get(memo_key)) is not None:
+        return page
+    counts = _counts(built, overlay, other_profiles)
+    if plain:
+        rows = built.row_bytes[query.offset : query.offset + query.limit]
+        total = len(built.row_bytes)
+    elif query.q is None:
+        total = len(built.row_bytes) - len(overlay.replaced) + len(overlay.active)
+        stream = visible_rows(built.row_bytes, built.search, overlay, None)
+        rows = list(itertools.islice(stream, query.offset, query.offset + query.limit))
+    else:
+        matches = list(visible_rows(built.row_bytes, built.search, overlay, query.q))
+        total = len(matches)
+        rows = matches[query.offset : query.offset + query.limit]
+    body = _assemble(rows, _meta(built, query, total, counts))
+    page = Page(body, _etag(body), total)
+    if plain:
+        if len(built.pages) >= PAGE_MEMO:
+            built.pages.clear()
+        built.pages[memo_key] = page
+    return page

@@ -1,0 +1,127 @@
+"""Source stamps: what a cached list was built from, cheap enough to take on every request.
+
+A stamp is compared for equality only. For each profile in scope it holds the ``state.db``
+and ``-wal`` file stats and a content fingerprint; while a stream is live in that profile the
+volatile parts collapse to the set of live stream ids, so per-token commits change nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+
+@dataclass(frozen=True, slots=True)
+class FileStat:
+    mtime_ns: int
+    size: int
+    ino: int
+    is_file: bool
+
+
+def file_stat(path: Path) -> FileStat | None:
+    """The stat of ``path``; None when it does not exist (or cannot be seen)."""
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError, PermissionError):
+        return None
+    return FileStat(st.st_mtime_ns, st.st_size, st.st_ino, (st.st_mode & 0o170000) == 0o100000)
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """Content identity of a ``state.db``: which file (generation, inode) at which commit."""
+
+    generation: int
+    ino: int
+    data_version: int
+
+
+class ContentProbe:
+    """``PRAGMA data_version`` on a long-lived read-only connection to one ``state.db``.
+
+    ``data_version`` changes whenever another connection (any process) commits, including
+    updates that change no size and VACUUM. Two blind spots are covered here: it only moves
+    while this connection holds no read transaction, so this connection never runs a query;
+    and it cannot see the file being replaced, so the inode is checked and a new file means a
+    new connection and a new generation. A locked database answers ``busy`` (``-1``) rather
+    than waiting: this runs on the event loop and must not block.
+    """
+
+    MISSING = -2
+    BUSY = -1
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._conn: sqlite3.Connection | None = None
+        self._ino = 0
+        self.generation = 0
+
+    def _open(self, ino: int) -> sqlite3.Connection:
+        uri = f"file:{quote(str(self.path.resolve()))}?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, timeout=0, isolation_level=None)
+        self._conn, self._ino = conn, ino
+        self.generation += 1
+        return conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def fingerprint(self, stat: FileStat | None) -> Fingerprint:
+        """The fingerprint, given the file's current ``stat`` (taken by the caller anyway)."""
+        if stat is None or not stat.is_file:
+            self.close()
+            return Fingerprint(self.generation, 0, self.MISSING)
+        conn = self._conn
+        try:
+            if conn is None or stat.ino != self._ino:
+                self.close()
+                conn = self._open(stat.ino)
+            version = int(conn.execute("PRAGMA data_version").fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                self.close()
+            return Fingerprint(self.generation, stat.ino, self.BUSY)
+        except sqlite3.DatabaseError:
+            # Not a database (corrupt, truncated): the build will say so; reopen next time.
+            self.close()
+            return Fingerprint(self.generation, stat.ino, self.BUSY)
+        return Fingerprint(self.generation, stat.ino, version)
+
+
+@dataclass(frozen=True, slots=True)
+class ProfilePart:
+    """One profile's part of a stamp: files and content, or the live-stream marker."""
+
+    profile: str
+    db: FileStat | None = None
+    wal: FileStat | None = None
+    content: Fingerprint | None = None
+    streaming: frozenset[str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStamp:
+    profiles: tuple[ProfilePart, ...]
+    settings: FileStat | None
+    journal_version: int
+    profile_set: tuple[str, ...]
+
+    @property
+    def streaming(self) -> bool:
+        return any(p.streaming is not None for p in self.profiles)
+
+
+def profile_part(
+    profile: str, db_path: Path, probe: ContentProbe, live_ids: frozenset[str]
+) -> ProfilePart:
+    if live_ids:
+        return ProfilePart(profile, streaming=live_ids)
+    db = file_stat(db_path)
+    wal = file_stat(db_path.with_name(db_path.name + "-wal"))
+    return ProfilePart(profile, db, wal, probe.fingerprint(db))

@@ -1,0 +1,111 @@
+// The app's state, in one plain object that every module reads, plus a tiny change signal.
+// Modules change `state` and then `emit` a topic; views listen and repaint what they show.
+
+const ARCHIVED_KEY = 'webui.includeArchived';
+const SOURCE_KEY = 'webui.sidebarSource';
+const SOURCES = ['all', 'webui', 'cli'];
+
+function stored(key, fallback) {
+  try {
+    return window.localStorage.getItem(key) ?? fallback;
+  } catch {
+    return fallback; // storage disabled (privacy mode): preferences just do not persist
+  }
+}
+
+export function remember(key, value) {
+  try {
+    window.localStorage.setItem(key, String(value));
+  } catch {
+    // see stored()
+  }
+}
+
+export const state = {
+  // The list's query. `profile` is null until the server tells us which one is active.
+  profile: null,
+  allProfiles: false,
+  source: SOURCES.includes(stored(SOURCE_KEY, 'all')) ? stored(SOURCE_KEY, 'all') : 'all',
+  q: '',
+  includeArchived: stored(ARCHIVED_KEY, 'false') === 'true',
+
+  // What the server said, for that query.
+  rows: [],
+  total: 0,
+  counts: null,
+  nextOffset: null,
+  loaded: false, // a first page for the current query has arrived
+  clockOffset: 0, // server clock minus browser clock, seconds
+
+  // Settings and profiles (null until loaded).
+  settings: null,
+  profiles: null,
+
+  // Optimistic edits not yet confirmed: row key -> {title?, pinned?, archived?, deleted?}.
+  patches: new Map(),
+
+  // Which row is open in the chat pane, and the chat pane's own state (see chat.js).
+  openKey: null,
+  chat: { profile: null, sessionId: null, streamId: null, streaming: false, loading: false },
+
+  // null, or {kind: 'offline' | 'server' | 'request', message, retryAt}
+  error: null,
+  authRequired: false,
+};
+
+/** Counters for tests: list repaints that touched the DOM, list requests, 304 answers. */
+export const metrics = { renders: 0, fetches: 0, notModified: 0 };
+
+export const STORAGE = { ARCHIVED_KEY, SOURCE_KEY };
+
+const listeners = new Map();
+
+export function on(topic, listener) {
+  if (!listeners.has(topic)) listeners.set(topic, new Set());
+  listeners.get(topic).add(listener);
+}
+
+/** Topics: rows (list content or selection), meta (settings/profiles/counts), error, chat. */
+export function emit(topic) {
+  listeners.get(topic)?.forEach((listener) => listener());
+}
+
+/** Rows are identified by profile and id: with all_profiles two profiles may share an id. */
+export function rowKey(row) {
+  return `${row.profile}/${row.session_id}`;
+}
+
+/** The browser's idea of the server's "now", in epoch seconds. */
+export function serverNow() {
+  return Date.now() / 1000 + state.clockOffset;
+}
+
+/** The rows to show: server rows with optimistic edits laid over, hidden ones left out. */
+export function shownRows() {
+  if (state.patches.size === 0) return state.rows;
+  const shown = [];
+  for (const row of state.rows) {
+    const patch = state.patches.get(rowKey(row));
+    if (!patch) {
+      shown.push(row);
+      continue;
+    }
+    const { deleted, ...fields } = patch;
+    const patched = { ...row, ...fields };
+    if (deleted || (patched.archived && !state.includeArchived)) continue;
+    shown.push(patched);
+  }
+  return shown;
+}
+
+export function findRow(key) {
+  return state.rows.find((row) => rowKey(row) === key) ?? null;
+}
+
+/** Put the server's fresh copy of one row in place (answers of PATCH, restore, GET). */
+export function replaceRow(updated) {
+  const key = rowKey(updated);
+  const index = state.rows.findIndex((row) => rowKey(row) === key);
+  if (index >= 0) state.rows = state.rows.with(index, updated);
+  return index >= 0;
+}
