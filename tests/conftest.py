@@ -24,7 +24,11 @@ def make_client(agent_home: Path) -> Iterator[Client]:
     open_clients: list[TestClient] = []
 
     def build(**overrides: Any) -> TestClient:
-        options: dict[str, Any] = {"home": agent_home, "watch": False, "demo_tokens_per_second": 200.0}
+        options: dict[str, Any] = {
+            "home": agent_home,
+            "watch": False,
+            "demo_tokens_per_second": 200.0,
+        }
         options.update(overrides)
         client = TestClient(create_app(Settings(**options)), base_url="http://127.0.0.1:8787")
         client.__enter__()

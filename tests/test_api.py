@@ -81,7 +81,9 @@ def test_reader_never_writes_the_agent_database(agent_db: Any, make_client: Clie
     sessions(client)
     client.get(f"/api/sessions/{listed(client)[0]}/messages")
     assert path.read_bytes() == before
-    assert db.conn.execute("SELECT name FROM sqlite_master WHERE type='index'").fetchall() == indexes
+    assert (
+        db.conn.execute("SELECT name FROM sqlite_master WHERE type='index'").fetchall() == indexes
+    )
     assert db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
 
 
@@ -167,9 +169,7 @@ def test_session_row_and_messages(agent_db: Any, client: TestClient) -> None:
     assert row["session_id"] == sid and set(row) == ROW_FIELDS
     first = client.get(f"/api/sessions/{sid}/messages", params={"limit": 3}).json()
     assert len(first["messages"]) == 3 and first["next_after"] == first["messages"][-1]["id"]
-    rest = client.get(
-        f"/api/sessions/{sid}/messages", params={"after": first["next_after"]}
-    ).json()
+    rest = client.get(f"/api/sessions/{sid}/messages", params={"after": first["next_after"]}).json()
     assert len(rest["messages"]) == 2 and rest["next_after"] is None
     assert client.get("/api/sessions/nope_123").status_code == 404
     assert client.get("/api/sessions/bad%20id").status_code == 400

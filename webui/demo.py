@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Never
 
 from tqdm import tqdm
 
@@ -38,13 +39,15 @@ UPGRADE_AGE = 45 * DAY
 MESSAGING = ("telegram", "discord", "slack", "whatsapp", "signal", "matrix", "email")
 INTERACTIVE = ("cli", "tui", "desktop", "acp")
 INTERNAL = ("kanban", "tool", "oneshot")
-ALL_SOURCES = ("webui", *INTERACTIVE, *MESSAGING, "api_server", "webhook", "cron", "subagent")
-ALL_SOURCES += INTERNAL
+ALL_SOURCES = (
+    *("webui", *INTERACTIVE, *MESSAGING),
+    *("api_server", "webhook", "cron", "subagent", *INTERNAL),
+)
 
 
 def _pool(text: str) -> tuple[str, ...]:
     """A word list written compactly: entries separated by ``|``, line breaks ignored."""
-    return tuple(item.strip() for item in text.replace("\n", "").split("|"))
+    return tuple(text.replace("\n", "").split("|"))
 
 
 # (model, USD per million input tokens, per million output tokens, weight)
@@ -86,6 +89,7 @@ QUALIFIERS = _pool(
     "| for v2| on staging| before the release| in the admin panel| for EU customers"
     "| after the outage| on ARM runners| in the mobile app| for the Q3 audit"
 )
+LIFE_QUALIFIERS = _pool("| on a budget| this weekend| next month| for beginners| with friends")
 LIFE_TASKS = (
     ("Trip to {s}", "Plan a long weekend in {s} for two: trains, a museum, somewhere for dinner."),
     ("Learning {s}", "Give me a gentle introduction to {s}, with two good books to start."),
@@ -189,10 +193,10 @@ GROUPS = (
     ("chain", "work", 5),
     ("branch", "work", 3),
     ("delegation", "work", 4),
-    ("conversation", "messaging", 10),
+    ("conversation", "messaging", 7),
     ("single", "messaging", 7),
     ("chain", "messaging", 1),
-    ("cron", "cron", 4),
+    ("cron", "cron", 2),
     ("single", "webhook", 3),
     ("single", "api_server", 3),
     ("single", "internal", 2),
@@ -347,27 +351,29 @@ class _Planner:
         )
         if (lo, hi) == self.windows[3]:
             # Denser towards the present inside the long tail too.
-            return hi - (hi - lo) * self.rng.random() ** 1.6
+            return hi - (hi - lo) * math.pow(self.rng.random(), 1.6)
         return self.rng.uniform(lo, max(lo, hi - 1.0))
 
-    def opening(self, source: str, style: str | None = None) -> _Opening:
+    def opening(
+        self, source: str, style: str | None = None, *, titled: bool | None = None
+    ) -> _Opening:
+        """A new conversation's start; ``titled`` None lets the source decide how likely."""
         rng = self.rng
         if source in FIRST_MESSAGES:
             return _Opening("task", None, rng.choice(FIRST_MESSAGES[source]), "the request")
         if style is None:
-            work = 1.0 if source in INTERACTIVE else 0.6 if source == "webui" else 0.0
-            style = "work" if rng.random() < work else "casual" if rng.random() < 0.6 else "life"
+            odds = 1.0 if source in INTERACTIVE else 0.6 if source == "webui" else 0.0
+            style = "work" if rng.random() < odds else "casual" if rng.random() < 0.6 else "life"
         if style == "casual":
-            text = rng.choice(CASUAL)
-            title, first, subject = text.rstrip("?").capitalize(), text, "your request"
-        else:
-            tasks, subjects = (
-                (WORK_TASKS, WORK_SUBJECTS) if style == "work" else (LIFE_TASKS, LIFE_SUBJECTS)
-            )
-            (title_tpl, first_tpl), subject = rng.choice(tasks), rng.choice(subjects)
-            qualifier = rng.choice(QUALIFIERS) if style == "work" else ""
-            title, first = title_tpl.format(s=subject) + qualifier, first_tpl.format(s=subject)
-        titled = rng.random() < TITLED.get(source, 0.35)
+            # Quick requests in a chat: nobody titles them, the first message says it all.
+            return _Opening(style, None, rng.choice(CASUAL), "your request")
+        work = style == "work"
+        (title_tpl, first_tpl) = rng.choice(WORK_TASKS if work else LIFE_TASKS)
+        subject = rng.choice(WORK_SUBJECTS if work else LIFE_SUBJECTS)
+        qualifier = rng.choice(QUALIFIERS if work else LIFE_QUALIFIERS)
+        title, first = title_tpl.format(s=subject) + qualifier, first_tpl.format(s=subject)
+        if titled is None:
+            titled = rng.random() < TITLED.get(source, 0.35)
         return _Opening(style, self.unique_title(title) if titled else None, first, subject)
 
     def message_count(self, style: str) -> int:
@@ -376,7 +382,7 @@ class _Planner:
             return round(self.per_session * rng.uniform(0.8, 1.2)) if self.per_session else 0
         if style in ("cron", "task"):
             return rng.randint(2, 5)
-        mean = 10.0 if style == "casual" else 13.0
+        mean = 11.0 if style == "casual" else 15.0
         return min(300, max(1, round(rng.lognormvariate(math.log(mean) - 0.4, 0.9))))
 
     def duration(self, count: int) -> float:
@@ -442,3 +448,442 @@ class _Planner:
             **{"thread_id": thread, "display_name": name, "session_key": key},
             "origin_json": json.dumps(origin, sort_keys=True),
         }
+
+    # -- sessions and their lineage ----------------------------------------------------------
+
+    def plan(
+        self,
+        source: str,
+        opening: _Opening,
+        *,
+        kind: str,
+        last_at: float | None = None,
+        started_at: float | None = None,
+        session_id: str | None = None,
+        extra: dict[str, object] | None = None,
+    ) -> _Plan:
+        """One session ending at ``last_at`` or starting at ``started_at`` (or both given)."""
+        rng, count = self.rng, self.message_count(opening.style)
+        span = self.duration(count) if count else 0.0
+        if started_at is None:
+            started_at = (self.now if last_at is None else last_at) - span
+        if last_at is None or not count:
+            last_at = min(self.now, started_at + span)
+        gateway = source in MESSAGING
+        row: dict[str, object] = dict.fromkeys(SESSION_NAMES)
+        row.update(
+            id=session_id or self.new_id(started_at, 8 if gateway else 6),
+            source=source,
+            created_source="gateway" if gateway else source,
+            profile_name=self.profile,
+            model_config=self.model_config(),
+            started_at=started_at,
+            # A heartbeat: sometimes a little behind the newest message.
+            last_activity_at=max(started_at, last_at - rng.choice((0.0, 0.0, 0.0, 45.0))),
+            title=opening.title,
+            title_source=None if opening.title is None else rng.choice(("llm", "llm", "user")),
+            **dict.fromkeys(("rewind_count", "archived", "pinned", "hidden"), 0),
+        )
+        row.update(self.usage(count))
+        if source in ("webui", "desktop") and count:
+            row["last_read_at"] = last_at - rng.choice((0.0, 0.0, 0.0, 120.0, 3600.0))
+        row.update(self.context(source) if extra is None else extra)
+        return _Plan(row, opening, started_at, last_at, count, kind)
+
+    def end(self, plan: _Plan) -> None:
+        """How a session without lineage ends: recent ones are often still open."""
+        rng, source = self.rng, str(plan.row["source"])
+        still_open = 0.7 if source == "webui" else 0.5
+        if self.now - plan.last_at < 3 * 3600 and rng.random() < still_open:
+            return
+        reason = rng.choice(("idle", "daily")) if source in MESSAGING else None
+        reason = reason or END_REASONS.get(source, "agent_close")
+        ended_at = min(self.now, plan.last_at + rng.uniform(1.0, 600.0))
+        plan.row.update(ended_at=ended_at, end_reason=reason)
+
+    def single(self, source: str, anchor: float) -> list[_Plan]:
+        plan = self.plan(source, self.opening(source), kind="single", last_at=anchor)
+        self.end(plan)
+        return [plan]
+
+    def chain(self, source: str, anchor: float) -> list[_Plan]:
+        """A compression chain: each segment ended 'compression' and continues in the next."""
+        # Long enough to compress means long enough to have been titled; chats too are topical.
+        style = "life" if source in MESSAGING else None
+        opening, context = self.opening(source, style, titled=True), self.context(source)
+        plans: list[_Plan] = []
+        last_at = anchor
+        for segment in range(self.rng.randint(2, 4), 0, -1):
+            if segment > 1:
+                title = self.unique_title(f"{opening.title} #{segment}")
+                summary = f"[Summary of the conversation so far] {opening.first}"
+            part = opening if segment == 1 else replace(opening, title=title, first=summary)
+            plan = self.plan(source, part, kind="chain", last_at=last_at, extra=context)
+            plans.append(plan)
+            last_at = plan.started_at - self.rng.uniform(0.5, 3.0)
+        plans.reverse()
+        for parent, child in itertools.pairwise(plans):
+            child.row["parent_session_id"] = parent.row["id"]
+            parent.row.update(ended_at=parent.last_at + 0.2, end_reason="compression")
+            parent.top = False
+        self.end(plans[-1])
+        return plans
+
+    def branch(self, source: str, anchor: float) -> list[_Plan]:
+        """A session and a branch of it, marked ``_branched_from``, started after it ended."""
+        rng = self.rng
+        opening, context = self.opening(source, "work", titled=True), self.context(source)
+        branch_title = (
+            self.unique_title(f"{opening.title} (branch)") if rng.random() < 0.7 else None
+        )
+        child = self.plan(
+            source,
+            replace(opening, title=branch_title),
+            kind="branch",
+            last_at=anchor,
+            extra=context,
+        )
+        parent_last = child.started_at - rng.uniform(30.0, 7200.0)
+        parent = self.plan(source, opening, kind="branch", last_at=parent_last, extra=context)
+        parent_id = str(parent.row["id"])
+        reason = "branched" if rng.random() < 0.6 else END_REASONS.get(source, "agent_close")
+        parent.row.update(ended_at=parent.last_at + 5.0, end_reason=reason)
+        marker = self.model_config(_branched_from=parent_id)
+        child.row.update(parent_session_id=parent_id, model_config=marker)
+        self.end(child)
+        return [parent, child]
+
+    def delegation(self, source: str, anchor: float) -> list[_Plan]:
+        """A session that delegated to subagents: hidden children inside its time span."""
+        rng = self.rng
+        parent = self.plan(source, self.opening(source, "work"), kind="delegation", last_at=anchor)
+        self.end(parent)
+        parent_id, subject = str(parent.row["id"]), parent.opening.subject
+        task = f"Subagent task: research {subject} and report back in five bullets."
+        plans = [parent]
+        for _ in range(rng.randint(1, 3)):
+            # Most children say so in their source; some carry only the marker.
+            child_source = "subagent" if rng.random() < 0.7 else source
+            last_at = rng.uniform(parent.started_at + 1.0, parent.last_at)
+            child = self.plan(
+                child_source,
+                _Opening("work", None, task, subject),
+                kind="subagent",
+                started_at=rng.uniform(parent.started_at, last_at),
+                last_at=last_at,
+                extra={},
+            )
+            child.row.update(
+                parent_session_id=parent_id,
+                model_config=self.model_config(_delegate_from=parent_id),
+                ended_at=child.last_at + 1.0,
+                end_reason="agent_close",
+            )
+            child.top = False
+            plans.append(child)
+        return plans
+
+    def conversation(self, platform: str, anchor: float) -> list[_Plan]:
+        """One messaging chat over several sessions: the older ones were reset or expired."""
+        chat, floor = self.chat(platform), self.now - HISTORY_DAYS * DAY
+        plans: list[_Plan] = []
+        last_at = anchor
+        for _ in range(self.rng.randint(2, 5)):
+            plan = self.plan(
+                platform, self.opening(platform), kind="conversation", last_at=last_at, extra=chat
+            )
+            plans.append(plan)
+            last_at = plan.started_at - self.rng.uniform(0.3, 6.0) * DAY
+            if last_at < floor and len(plans) >= 2:
+                break
+        plans.reverse()
+        for older, newer in itertools.pairwise(plans):
+            self.reset(older, newer)
+        self.end(plans[-1])
+        return plans
+
+    def reset(self, older: _Plan, newer: _Plan) -> None:
+        """End ``older`` by /new, idle or daily expiry; ``newer`` may name it as ``_reset_from``."""
+        reason = self.rng.choice(("session_reset", "idle", "daily"))
+        expiry = 0.0 if reason == "session_reset" else self.rng.uniform(1.0, 24.0) * 3600
+        ended_at = min(older.last_at + expiry + 1.0, newer.started_at - 1.0)
+        older.row.update(ended_at=ended_at, end_reason=reason)
+        if self.rng.random() < 0.5:
+            older_id = str(older.row["id"])
+            marker = self.model_config(_reset_from=older_id)
+            newer.row.update(parent_session_id=older_id, model_config=marker)
+
+    def cron(self, _source: str, anchor: float) -> list[_Plan]:
+        """Runs of one cron job on its schedule, the newest just before ``anchor``."""
+        rng = self.rng
+        name, prompt, interval = rng.choice(CRON_JOBS)
+        job, newest = f"{rng.getrandbits(48):012x}", anchor - rng.uniform(60.0, 300.0)
+        plans: list[_Plan] = []
+        for run in range(rng.randint(3, 8)):
+            start = newest - run * interval + rng.uniform(0.0, 30.0)
+            session_id = f"cron_{job}_{time.strftime('%Y%m%d_%H%M%S', time.gmtime(start))}"
+            if start < self.now - HISTORY_DAYS * DAY or session_id in self.ids:
+                break
+            self.ids.add(session_id)
+            when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(start))
+            opening = _Opening("cron", self.unique_title(f"{name} ({when})"), prompt, name)
+            plan = self.plan(
+                "cron", opening, kind="cron", started_at=start, session_id=session_id, extra={}
+            )
+            ended_at = min(self.now, plan.last_at + 1.0)
+            config = self.model_config(cron_job_id=job)
+            plan.row.update(ended_at=ended_at, end_reason="cron_complete", model_config=config)
+            plans.append(plan)
+        plans.reverse()
+        return plans
+
+    # -- the whole profile -------------------------------------------------------------------
+
+    def group(self, kind: str, family: str, anchor: float) -> list[_Plan]:
+        emitters: dict[str, Callable[[str, float], list[_Plan]]] = {
+            "single": self.single,
+            "chain": self.chain,
+            "branch": self.branch,
+            "delegation": self.delegation,
+            "conversation": self.conversation,
+            "cron": self.cron,
+        }
+        return emitters[kind](self.source(family), anchor)
+
+    def source(self, family: str) -> str:
+        rng = self.rng
+        if family == "interactive":
+            return rng.choices(INTERACTIVE, weights=(10, 5, 3, 2))[0]
+        if family == "messaging":
+            return rng.choices(MESSAGING, weights=(10, 6, 6, 5, 2, 2, 2))[0]
+        if family == "work":
+            return rng.choices(("cli", "webui", "tui"), weights=(5, 4, 2))[0]
+        return rng.choice(INTERNAL) if family == "internal" else family
+
+    def plan_profile(self, count: int, *, upgraded: bool) -> list[_Plan]:
+        """``count`` sessions, oldest first: the showcase, then random groups."""
+        showcase = self.rng.sample(SHOWCASE, len(SHOWCASE))
+        kinds, weights = [g[:2] for g in GROUPS], [g[2] for g in GROUPS]
+        plans: list[_Plan] = []
+        for index in itertools.count():
+            if len(plans) >= count:
+                break
+            pick = showcase[index] if index < len(showcase) else None
+            kind, family = pick or self.rng.choices(kinds, weights)[0]
+            plans.extend(self.group(kind, family, self.anchor(index)))
+        plans = plans[:count]
+        self.flag(plans)
+        if upgraded:
+            self.predate_upgrade(plans)
+        plans.sort(key=lambda p: p.started_at)
+        return plans
+
+    def flag(self, plans: list[_Plan]) -> None:
+        """Pinned, archived, hidden, empty and rewound sessions, each its own set of rows."""
+        rng, n = self.rng, len(plans)
+        tops = [p for p in plans if p.top and p.opening.style not in ("task", "cron")]
+        shuffled = rng.sample(tops, len(tops))
+        start = 0
+        for column, size in (("pinned", n // 60), ("archived", n // 25), ("hidden", n // 150)):
+            for plan in shuffled[start : start + max(1, size)]:
+                plan.row[column] = 1
+            start += max(1, size)
+        plain = [p for p in shuffled[start:] if p.kind == "single"]
+        empties = [p for p in plain if p.row["source"] in ("webui", "cli", "tui")][
+            : max(1, n // 50)
+        ]
+        for plan in empties:
+            self.empty(plan)
+        rewound = [p for p in plain if p.count >= 6 and p not in empties][: max(1, n // 40)]
+        for plan in rewound:
+            plan.row["rewind_count"] = rng.randint(1, 3)
+            plan.inactive = rng.randint(2, min(6, plan.count - 2))
+
+    def empty(self, plan: _Plan) -> None:
+        """A session opened and left without a message: no title, no usage."""
+        plan.count, plan.last_at = 0, plan.started_at
+        plan.row.update(self.usage(0), model=plan.row["model"], actual_cost_usd=None)
+        plan.row.update(title=None, title_source=None, last_read_at=None)
+        plan.row["last_activity_at"] = plan.started_at
+        if plan.row["ended_at"] is not None:
+            plan.row["ended_at"] = min(self.now, plan.started_at + self.rng.uniform(5.0, 300.0))
+
+    def predate_upgrade(self, plans: list[_Plan]) -> None:
+        """Rows older than the v30 upgrade lack what newer agents stamp on every session."""
+        cutoff = self.now - UPGRADE_AGE
+        later = ("last_activity_at", "created_source", "title_source", "last_read_at")
+        for plan in plans:
+            if plan.started_at < cutoff:
+                plan.row.update(dict.fromkeys((*later, "session_key", "profile_name")))
+
+
+# -- writing -------------------------------------------------------------------------------
+
+
+def _timestamps(plan: _Plan, rng: random.Random) -> list[float]:
+    """Message times after ``started_at``, irregularly spaced, the last exactly at ``last_at``."""
+    gaps = [rng.uniform(0.3, 1.7) for _ in range(plan.count)]
+    scale = (plan.last_at - plan.started_at) / sum(gaps)
+    moments = list(itertools.accumulate((g * scale for g in gaps), initial=plan.started_at))[1:]
+    moments[-1] = plan.last_at
+    return moments
+
+
+def _roles(count: int, rng: random.Random) -> list[str]:
+    """user, assistant, user, … with some tool calls ("call", then its "tool" result)."""
+    roles = ["user"]
+    while len(roles) < count:
+        if roles[-1] == "user" and count - len(roles) >= 3 and rng.random() < 0.3:
+            roles += ["call", "tool"]
+        else:
+            roles.append("assistant" if roles[-1] in ("user", "tool") else "user")
+    return roles[:count]
+
+
+def _tool_call(rng: random.Random) -> tuple[tuple[str, str, str], str, str]:
+    """(tool, call id, the assistant's ``tool_calls`` JSON) of one tool call."""
+    tool, call_id = rng.choice(TOOL_CALLS), f"call_{rng.getrandbits(64):016x}"
+    function = {"name": tool[0], "arguments": tool[1]}
+    return tool, call_id, json.dumps([{"id": call_id, "type": "function", "function": function}])
+
+
+def _messages(plan: _Plan, rng: random.Random) -> list[tuple[object, ...]]:
+    """The message rows of one session, in ``MESSAGE_NAMES`` order."""
+    if plan.count == 0:
+        return []
+    session_id, opening = plan.row["id"], plan.opening
+    replies = REPLIES_BY_STYLE.get(opening.style, TASK_REPLIES)
+    rows: list[tuple[object, ...]] = []
+    tool, call_id = TOOL_CALLS[0], ""
+    moments = _timestamps(plan, rng)
+    for index, step in enumerate(_roles(plan.count, rng)):
+        calls = tool_name = finish = reply_to = None
+        if index == 0:
+            content = opening.first
+        elif step == "user":
+            content = rng.choice(FOLLOW_UPS)
+        elif step == "call":
+            tool, call_id, calls = _tool_call(rng)
+            content, finish = rng.choice(("", "Let me check.", "One moment.")), "tool_calls"
+        elif step == "tool":
+            content, tool_name, reply_to = tool[2], tool[0], call_id
+        else:
+            content, finish = rng.choice(replies).format(s=opening.subject), "stop"
+        role = "assistant" if step == "call" else step
+        active, tokens, when = (
+            int(not 0 < index <= plan.inactive),
+            len(content) // 4 + 1,
+            moments[index],
+        )
+        rows.append(
+            (session_id, role, content, reply_to, calls, tool_name, when, tokens, finish, active)
+        )
+    return rows
+
+
+def _insert_sql(table: str, names: Sequence[str]) -> str:
+    return f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+
+
+def _write_chunk(conn: sqlite3.Connection, chunk: list[_Plan], rng: random.Random) -> int:
+    """One transaction: the sessions, their messages and their usage rows."""
+    sessions: list[tuple[object, ...]] = []
+    messages: list[tuple[object, ...]] = []
+    usage: list[tuple[object, ...]] = []
+    for plan in chunk:
+        rows = _messages(plan, rng)
+        row = plan.row
+        # Final counts as the agent's per-message bumps would have left them.
+        row["message_count"] = plan.count - plan.inactive
+        row["tool_call_count"] = sum(1 for r in rows if r[1] == "tool")
+        sessions.append(tuple(row[name] for name in SESSION_NAMES))
+        messages.extend(rows)
+        if rows:
+            calls = (plan.count + 1) // 2
+            usage.append((row["id"], row["model"], calls, *(row[n] for n in USAGE_NAMES[3:])))
+    with agentschema.write_transaction(conn):
+        conn.executemany(_insert_sql("sessions", SESSION_NAMES), sessions)
+        conn.executemany(_insert_sql("messages", MESSAGE_NAMES), messages)
+        conn.executemany(_insert_sql("session_model_usage", USAGE_NAMES), usage)
+    return len(messages)
+
+
+def _write_profile(path: Path, plans: list[_Plan], rng: random.Random, bar: tqdm[Never]) -> int:
+    conn = agentschema.open_writer(path)
+    written = 0
+    try:
+        # Only while generating: a crash leaves a demo to delete, not data to lose.
+        conn.execute("PRAGMA synchronous = OFF")
+        conn.execute("PRAGMA cache_size = -65536")
+        for start in range(0, len(plans), CHUNK_SESSIONS):
+            chunk = plans[start : start + CHUNK_SESSIONS]
+            written += _write_chunk(conn, chunk, rng)
+            bar.update(len(chunk))
+        conn.execute("PRAGMA synchronous = NORMAL")
+        # Hand over the content in the main file, as a quiet agent leaves it.
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    finally:
+        conn.close()
+    return written
+
+
+def _build_profile(
+    home: Path, spec: ProfileSpec, options: _Options, bar: tqdm[Never]
+) -> ProfileSummary:
+    rng = random.Random(f"{options.seed}:{spec.name}")
+    planner = _Planner(rng, spec.name, options.now, options.per_session)
+    plans = planner.plan_profile(options.sessions, upgraded=spec.upgraded)
+    path, version = profile_db_path(home, spec.name), agentschema.LATEST_VERSION
+    agentschema.create_state_db(
+        path, version=version, journal_mode=spec.journal_mode, upgraded=spec.upgraded
+    )
+    bar.set_description(spec.name)
+    messages = _write_profile(path, plans, rng, bar)
+    return ProfileSummary(
+        spec.name, path, version, spec.journal_mode, spec.upgraded, len(plans), messages
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Options:
+    sessions: int
+    per_session: int | None
+    seed: int
+    now: float
+
+
+def build_demo_home(
+    home: Path,
+    *,
+    profiles: int = 3,
+    sessions: int = 2000,
+    messages_per_session: int | None = None,
+    seed: int = 0,
+    now: float | None = None,
+    progress: bool = True,
+) -> DemoSummary:
+    """Create a demo home of ``profiles`` profiles with ``sessions`` sessions each.
+
+    ``messages_per_session`` None gives a realistic spread averaging about 12; an int gives
+    about that many each. Refuses (``ValueError``) a home that already has a ``state.db`` it
+    would create.
+    """
+    if profiles < 1 or sessions < 0:
+        raise ValueError("profiles must be at least 1 and sessions at least 0")
+    if messages_per_session is not None and messages_per_session < 0:
+        raise ValueError("messages_per_session must be at least 0")
+    specs = profile_specs(profiles)
+    taken = [p for p in (profile_db_path(home, s.name) for s in specs) if p.exists()]
+    if taken:
+        raise ValueError(f"{taken[0]} already exists: the demo needs a home without a state.db")
+    options = _Options(sessions, messages_per_session, seed, time.time() if now is None else now)
+    bar = tqdm(
+        total=profiles * sessions,
+        desc="demo home",
+        unit="session",
+        file=sys.stderr,
+        disable=not progress,
+    )
+    with bar:
+        summaries = tuple(_build_profile(home, spec, options, bar) for spec in specs)
+    return DemoSummary(home, summaries)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, TypeVar
 
+import anyio
 import anyio.to_thread
 import orjson
 from sse_starlette.sse import EventSourceResponse
@@ -24,23 +26,62 @@ from webui.webuidb import StreamRecord
 
 PING_SECONDS = 15
 FOLLOW_POLL = 0.1
+SHUTDOWN_GRACE = 1.0
+
+T = TypeVar("T")
+
+
+async def until_shutdown(source: AsyncIterator[T], shutdown: anyio.Event) -> AsyncIterator[T]:
+    """Items of ``source`` until the server shuts down; then the stream ends cleanly.
+
+    uvicorn waits for open responses before it shuts the app down, so an endless SSE stream
+    must notice the shutdown itself (sse-starlette sets ``shutdown``) and finish its body.
+    """
+    stop = asyncio.ensure_future(shutdown.wait())
+    try:
+        while True:
+            step = asyncio.ensure_future(anext(source))
+            await asyncio.wait({step, stop}, return_when=asyncio.FIRST_COMPLETED)
+            if not step.done():
+                step.cancel()
+                with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                    await step
+                return
+            try:
+                yield step.result()
+            except StopAsyncIteration:
+                return
+    finally:
+        stop.cancel()
+
+
+def sse_response(events: AsyncIterator[dict[str, Any]], shutdown: anyio.Event) -> Response:
+    return EventSourceResponse(
+        events,
+        ping=PING_SECONDS,
+        headers={"Cache-Control": "no-cache"},
+        shutdown_event=shutdown,
+        shutdown_grace_period=SHUTDOWN_GRACE,
+    )
 
 
 async def session_events(request: Request) -> Response:
     """``sessions_changed`` events as Server-Sent Events, with keep-alive pings."""
     ctx = ctx_of(request)
 
+    shutdown = anyio.Event()
+
     async def stream() -> AsyncIterator[dict[str, Any]]:
         async with ctx.events.subscribe() as events:
             yield {"event": "ready", "data": "{}"}
-            async for event in events:
+            async for event in until_shutdown(aiter(events), shutdown):
                 yield {
                     "event": "sessions_changed",
                     "data": event.as_json().decode(),
                     "id": str(event.version),
                 }
 
-    return EventSourceResponse(stream(), ping=PING_SECONDS, headers={"Cache-Control": "no-cache"})
+    return sse_response(stream(), shutdown)
 
 
 async def post_message(request: Request) -> Response:
@@ -128,11 +169,13 @@ async def stream_tokens(request: Request) -> Response:
         raise not_found("unknown_stream", f"no stream {stream_id!r}", "stream_id")
     source = ctx.turns.follow(turn) if turn is not None else _follow_elsewhere(request, stream_id)
 
+    shutdown = anyio.Event()
+
     async def events() -> AsyncIterator[dict[str, Any]]:
-        async for event in source:
+        async for event in until_shutdown(source, shutdown):
             yield _sse(event)
 
-    return EventSourceResponse(events(), ping=PING_SECONDS, headers={"Cache-Control": "no-cache"})
+    return sse_response(events(), shutdown)
 
 
 async def cancel_stream(request: Request) -> Response:

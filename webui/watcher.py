@@ -179,11 +179,7 @@ class HomeWatcher:
                 continue
             resync = resync_changes(home, dirs, previous)
             previous = dirs
-            try:
-                await self._watch(home, dirs, resync, stop_event)
-            except FileNotFoundError:
-                # A folder vanished between listing and watching it: list again shortly.
-                await _wait(stop_event, self._step_ms / 1000)
+            await self._watch(home, dirs, resync, stop_event)
 
     async def _watch(
         self,
@@ -214,6 +210,8 @@ class HomeWatcher:
                 if changes:
                     await self._on_changes(frozenset(changes))
                 structural = any(is_structural(home, Path(name)) for _, name in raw)
+                # A folder that came or went while the watch was built (watchfiles skips one
+                # that is missing or unreadable) shows as a new listing: build again.
                 if structural or (first and watched_dirs(home) != dirs):
                     return
                 first = False

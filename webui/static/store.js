@@ -3,6 +3,7 @@
 
 const ARCHIVED_KEY = 'webui.includeArchived';
 const SOURCE_KEY = 'webui.sidebarSource';
+const ALL_PROFILES_KEY = 'webui.allProfiles';
 const SOURCES = ['all', 'webui', 'cli'];
 
 function stored(key, fallback) {
@@ -24,7 +25,7 @@ export function remember(key, value) {
 export const state = {
   // The list's query. `profile` is null until the server tells us which one is active.
   profile: null,
-  allProfiles: false,
+  allProfiles: stored(ALL_PROFILES_KEY, 'false') === 'true',
   source: SOURCES.includes(stored(SOURCE_KEY, 'all')) ? stored(SOURCE_KEY, 'all') : 'all',
   q: '',
   includeArchived: stored(ARCHIVED_KEY, 'false') === 'true',
@@ -56,7 +57,7 @@ export const state = {
 /** Counters for tests: list repaints that touched the DOM, list requests, 304 answers. */
 export const metrics = { renders: 0, fetches: 0, notModified: 0 };
 
-export const STORAGE = { ARCHIVED_KEY, SOURCE_KEY };
+export const STORAGE = { ARCHIVED_KEY, SOURCE_KEY, ALL_PROFILES_KEY };
 
 const listeners = new Map();
 

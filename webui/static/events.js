@@ -1,0 +1,125 @@
+// Keeping the list live: Server-Sent Events first, polling as the fallback.
+//
+// - `sessions_changed` for our profile (or "*") asks for a refresh 100 ms later; a burst of
+//   events within those 100 ms is one refresh.
+// - A poll runs 5 s after the last refresh settled (2 s while a row streams), whether or not
+//   events flow: a missed event never leaves the list stale for long, and the server answers
+//   an unchanged poll with a cheap 304.
+// - After a failure the next try backs off (1 s, 2 s, 4 s … 30 s).
+// - While the tab is hidden nothing is scheduled; becoming visible refreshes at once.
+
+const EVENT_DELAY = 100;
+const IDLE_POLL = 5000;
+const STREAMING_POLL = 2000;
+const MAX_BACKOFF = 30000;
+
+export function backoffDelay(failures) {
+  return Math.min(MAX_BACKOFF, 1000 * 2 ** Math.max(0, failures - 1));
+}
+
+export class LiveUpdates {
+  /**
+   * @param {object} hooks refresh(), isStreaming(), wants(profile) for an event's profile,
+   *   onSettingsChanged() when another client changed the settings
+   */
+  constructor(hooks) {
+    this.hooks = hooks;
+    this.source = null;
+    this.sourceFailures = 0;
+    this.connectedBefore = false;
+    this.failures = 0;
+    this.pollTimer = null;
+    this.eventTimer = null;
+    this.nextAt = null; // when the next scheduled refresh runs (for the error banner)
+    this.stopped = false;
+  }
+
+  start() {
+    document.addEventListener('visibilitychange', () => this.visibilityChanged());
+    this.connect();
+  }
+
+  /** For good (signed out): no events, no polls. */
+  stop() {
+    this.stopped = true;
+    this.source?.close();
+    this.source = null;
+    clearTimeout(this.pollTimer);
+    clearTimeout(this.eventTimer);
+  }
+
+  connect() {
+    const source = new EventSource('/api/sessions/events');
+    this.source = source;
+    source.addEventListener('open', () => {
+      this.sourceFailures = 0;
+      // Reconnected after a gap: events may have been missed, so catch up.
+      if (this.connectedBefore) this.changed();
+      this.connectedBefore = true;
+    });
+    source.addEventListener('sessions_changed', (event) => {
+      let data;
+      try {
+        data = JSON.parse(event.data);
+      } catch {
+        return; // not ours to interpret; the poll still keeps the list right
+      }
+      if (data.reason === 'settings') this.hooks.onSettingsChanged();
+      if (this.hooks.wants(data.profile)) this.changed();
+    });
+    source.addEventListener('error', () => {
+      // CONNECTING: the browser retries by itself. CLOSED: it gave up (an HTTP error such as
+      // 401 or 503), so reconnect ourselves, backing off; polling covers the gap meanwhile.
+      if (source.readyState !== EventSource.CLOSED || this.source !== source) return;
+      this.sourceFailures += 1;
+      setTimeout(() => {
+        if (this.source === source) this.connect();
+      }, backoffDelay(this.sourceFailures + 1));
+    });
+  }
+
+  /** Something may have changed: refresh soon (coalescing bursts), or once visible again. */
+  changed() {
+    // Hidden: nothing to do now, becoming visible refreshes anyway.
+    if (document.hidden || this.stopped || this.eventTimer !== null) return;
+    this.eventTimer = setTimeout(() => {
+      this.eventTimer = null;
+      this.hooks.refresh();
+    }, EVENT_DELAY);
+  }
+
+  /** A refresh finished: schedule the next poll, or the next retry after a failure. */
+  settled(ok) {
+    this.failures = ok ? 0 : this.failures + 1;
+    this.schedule();
+  }
+
+  schedule() {
+    clearTimeout(this.pollTimer);
+    this.pollTimer = null;
+    this.nextAt = null;
+    if (document.hidden || this.stopped) return;
+    let delay = IDLE_POLL;
+    if (this.failures > 0) delay = backoffDelay(this.failures);
+    else if (this.hooks.isStreaming()) delay = STREAMING_POLL;
+    this.nextAt = Date.now() + delay;
+    this.pollTimer = setTimeout(() => {
+      this.pollTimer = null;
+      this.nextAt = null;
+      this.hooks.refresh();
+    }, delay);
+  }
+
+  visibilityChanged() {
+    if (this.stopped) return;
+    if (document.hidden) {
+      clearTimeout(this.pollTimer);
+      clearTimeout(this.eventTimer);
+      this.pollTimer = null;
+      this.eventTimer = null;
+      this.nextAt = null;
+      return;
+    }
+    this.hooks.refresh();
+  }
+}

@@ -1,0 +1,249 @@
+// The session list in the sidebar: the virtual list of rows, keyboard navigation, the row menu
+// and inline rename.
+
+import { h, setAttr, setClass, setHidden, setText } from './dom.js';
+import { VirtualList } from './list.js';
+import { RowMenu } from './menu.js';
+import { ROW_HEIGHT, buildItems, createNode, updateNode } from './rows.js';
+import { metrics, rowKey, serverNow, shownRows, state } from './store.js';
+import { dayBoundaries } from './time.js';
+
+const TICK = 30000; // relative times ("5m") and date groups move on with the clock
+
+export class SessionListView {
+  /**
+   * @param {object} deps viewport, canvas, status (elements), menu (element), actions
+   *   (RowActions), loader (SessionLoader), open(row) to open a chat, leaveTop() when ArrowUp
+   *   leaves the first row
+   */
+  constructor(deps) {
+    this.deps = deps;
+    this.viewport = deps.viewport;
+    this.status = deps.status;
+    this.view = null; // what every row's paint shares (see rows.updateNode)
+    this.activeKey = null; // the row that holds tabindex=0 (roving focus)
+    this.renaming = null; // {key, finish(save)} while a title is being edited
+    this.list = new VirtualList(deps.viewport, deps.canvas, {
+      itemHeight: ROW_HEIGHT,
+      overscan: 5,
+      create: createNode,
+      update: (node, item) => this.paint(node, item),
+      onRender: () => {
+        metrics.renders += 1;
+      },
+      onNearEnd: () => deps.loader.loadMore(),
+    });
+    this.menu = new RowMenu(deps.menu, (action, row) => this.act(action, row));
+    this.viewport.addEventListener('click', (event) => this.click(event));
+    this.viewport.addEventListener('contextmenu', (event) => this.contextMenu(event));
+    this.viewport.addEventListener('keydown', (event) => this.keydown(event));
+    this.viewport.addEventListener('focusin', (event) => this.focusIn(event));
+    this.viewport.addEventListener('scroll', () => this.menu.close(false), { passive: true });
+    setInterval(() => {
+      if (!document.hidden) this.render();
+    }, TICK);
+  }
+
+  /** Rebuild the items from the state; the virtual list repaints only what changed. */
+  render() {
+    const rows = shownRows();
+    const now = serverNow();
+    this.view = {
+      q: state.q,
+      openKey: state.openKey,
+      now,
+      bounds: dayBoundaries(now),
+      setSize: rows.length,
+      showProfile: state.allProfiles,
+    };
+    const items = buildItems(rows, now);
+    if (this.renaming && !items.some((item) => item.key === this.renaming.key)) this.renaming.finish(false);
+    // Tab lands on the active row, or on the first one when that is gone.
+    if (!items.some((item) => item.key === this.activeKey)) {
+      this.activeKey = items.find((item) => item.type === 'row')?.key ?? null;
+    }
+    this.list.pinned = new Set([this.activeKey, this.renaming?.key].filter(Boolean));
+    this.list.setItems(items);
+    setClass(this.viewport, 'stale', !state.loaded && rows.length > 0);
+    this.renderStatus(rows.length);
+  }
+
+  paint(node, item) {
+    let changed = updateNode(node, item, this.view);
+    if (item.type === 'row') changed = setAttr(node, 'tabindex', item.key === this.activeKey ? '0' : '-1') || changed;
+    return changed;
+  }
+
+  renderStatus(count) {
+    let text = '';
+    let loading = false;
+    if (count === 0 && !state.loaded) loading = !state.error;
+    else if (count === 0 && state.q) text = `No chats match “${state.q}”`;
+    else if (count === 0 && state.source === 'webui') text = 'No Web UI chats yet';
+    else if (count === 0 && state.source === 'cli') text = 'No terminal sessions';
+    else if (count === 0) text = 'No chats yet';
+    setClass(this.status, 'loading', loading);
+    setText(this.status.querySelector('.list-status-text'), text);
+    setHidden(this.status, !loading && !text);
+  }
+
+  itemAt(index) {
+    return this.list.items[index] ?? null;
+  }
+
+  rowOf(element) {
+    const node = element.closest('.session-row');
+    if (!node) return null;
+    const index = this.list.indexOf(`${node.dataset.profile}/${node.dataset.sessionId}`);
+    return index >= 0 ? this.itemAt(index) : null;
+  }
+
+  click(event) {
+    const item = this.rowOf(event.target);
+    if (!item || event.target.closest('.rename-input')) return;
+    const button = event.target.closest('.row-menu-button');
+    if (button) {
+      event.stopPropagation();
+      this.menu.open(item.row, button, this.list.nodeFor(item.key));
+      return;
+    }
+    this.deps.open(item.row);
+  }
+
+  contextMenu(event) {
+    const item = this.rowOf(event.target);
+    if (!item || event.target.closest('.rename-input')) return;
+    event.preventDefault();
+    this.menu.open(item.row, { x: event.clientX, y: event.clientY }, this.list.nodeFor(item.key));
+  }
+
+  focusIn(event) {
+    const item = this.rowOf(event.target);
+    if (!item || item.key === this.activeKey) return;
+    this.activeKey = item.key;
+    this.list.pinned = new Set([this.activeKey, this.renaming?.key].filter(Boolean));
+    this.list.schedule();
+  }
+
+  /** Move keyboard focus to the row at `index`, scrolling it (and its group header) into view. */
+  focusIndex(index) {
+    const item = this.itemAt(index);
+    if (!item) return;
+    if (this.itemAt(index - 1)?.type === 'header') this.list.scrollToIndex(index - 1);
+    this.list.scrollToIndex(index);
+    this.activeKey = item.key;
+    this.list.pinned = new Set([this.activeKey, this.renaming?.key].filter(Boolean));
+    this.list.renderNow();
+    this.list.nodeFor(item.key)?.focus({ preventScroll: true });
+  }
+
+  /** The next row index from `index` in `step` direction, skipping headers; -1 if none. */
+  rowIndexFrom(index, step) {
+    for (let i = index + step; i >= 0 && i < this.list.items.length; i += step) {
+      if (this.itemAt(i).type === 'row') return i;
+    }
+    return -1;
+  }
+
+  /** Focus the first row (from the search box's ArrowDown). */
+  focusFirst() {
+    const first = this.rowIndexFrom(-1, 1);
+    if (first >= 0) this.focusIndex(first);
+  }
+
+  keydown(event) {
+    if (event.target.closest('.rename-input')) return;
+    const item = this.rowOf(event.target);
+    if (!item) return;
+    const index = this.list.indexOf(item.key);
+    const page = Math.max(1, Math.floor(this.viewport.clientHeight / ROW_HEIGHT) - 1);
+    const last = this.list.items.length;
+    const targets = {
+      ArrowDown: () => this.rowIndexFrom(index, 1),
+      ArrowUp: () => this.rowIndexFrom(index, -1),
+      Home: () => this.rowIndexFrom(-1, 1),
+      End: () => this.rowIndexFrom(last, -1),
+      PageDown: () => this.rowIndexFrom(Math.min(last - 1, index + page) - 1, 1),
+      PageUp: () => {
+        const target = this.rowIndexFrom(Math.max(0, index - page) + 1, -1);
+        return target >= 0 ? target : this.rowIndexFrom(-1, 1);
+      },
+    };
+    if (event.key in targets) {
+      event.preventDefault();
+      const target = targets[event.key]();
+      if (target >= 0) this.focusIndex(target);
+      else if (event.key === 'ArrowUp') this.deps.leaveTop();
+      return;
+    }
+    const menuKey = event.key === 'ContextMenu' || (event.key === 'F10' && event.shiftKey);
+    const keys = {
+      Enter: () => this.deps.open(item.row),
+      ' ': () => this.deps.open(item.row),
+      F2: () => this.startRename(item.row),
+      Delete: () => this.deps.actions.remove(item.row),
+    };
+    if (menuKey) {
+      event.preventDefault();
+      const node = this.list.nodeFor(item.key);
+      this.menu.open(item.row, node.querySelector('.row-menu-button'), node);
+    } else if (event.key in keys && !event.altKey && !event.ctrlKey && !event.metaKey) {
+      event.preventDefault();
+      keys[event.key]();
+    }
+  }
+
+  act(action, row) {
+    const { actions } = this.deps;
+    if (action === 'rename') this.startRename(row);
+    else if (action === 'pin') actions.togglePin(row);
+    else if (action === 'archive') actions.toggleArchive(row);
+    else if (action === 'delete') actions.remove(row);
+  }
+
+  /** Edit the title in place: Enter or leaving the field saves, Escape cancels. */
+  startRename(row) {
+    const key = rowKey(row);
+    const index = this.list.indexOf(key);
+    if (index < 0) return;
+    this.renaming?.finish(false);
+    this.list.pinned.add(key);
+    this.list.scrollToIndex(index);
+    this.list.renderNow();
+    const node = this.list.nodeFor(key);
+    const input = h('input', {
+      class: 'rename-input',
+      type: 'text',
+      maxlength: '100',
+      'aria-label': 'Chat title',
+      value: row.title,
+    });
+    let done = false;
+    const finish = (save, refocus = false) => {
+      if (done) return;
+      done = true;
+      this.renaming = null;
+      input.remove();
+      node.classList.remove('renaming');
+      if (save) this.deps.actions.rename(row, input.value);
+      if (refocus && node.isConnected) node.focus({ preventScroll: true });
+      this.list.schedule();
+    };
+    input.addEventListener('keydown', (event) => {
+      event.stopPropagation();
+      if (event.key === 'Enter' && !event.isComposing) {
+        event.preventDefault();
+        finish(true, true);
+      } else if (event.key === 'Escape') {
+        event.preventDefault();
+        finish(false, true);
+      }
+    });
+    input.addEventListener('blur', () => finish(true));
+    this.renaming = { key, finish };
+    node.classList.add('renaming');
+    node.append(input);
+    input.focus();
+    input.select();
+  }
+}

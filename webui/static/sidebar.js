@@ -1,0 +1,160 @@
+// The sidebar's controls: profile picker, New chat, search box, source tabs and the settings
+// popover. They read `state` to paint themselves and send changes to ListControls.
+
+import { byId, debounce, h, setAttr, setClass, setText } from './dom.js';
+import { state } from './store.js';
+
+const SEARCH_DELAY = 200;
+
+function formatCount(count) {
+  return typeof count === 'number' ? count.toLocaleString('en-US') : '';
+}
+
+/** The "All" tab's count: every kind the current toggles let into the list. */
+function allCount(counts) {
+  const settings = state.settings ?? {};
+  let total = counts.webui + counts.messaging;
+  if (settings.show_cli ?? true) total += counts.cli;
+  if (settings.show_cron) total += counts.cron;
+  if (settings.show_webhook) total += counts.webhook;
+  return total;
+}
+
+export class Sidebar {
+  /** @param {object} deps controls (ListControls), listView (SessionListView), newChat() */
+  constructor({ controls, listView, newChat }) {
+    this.controls = controls;
+    this.listView = listView;
+    this.profileSelect = byId('profile-select');
+    this.profileOptions = '';
+    this.search = byId('search');
+    this.tabs = [...document.querySelectorAll('.source-tab')];
+    this.settingsButton = byId('settings-button');
+    this.popover = byId('settings-popover');
+    this.gates = [...this.popover.querySelectorAll('[data-setting]')];
+    this.archived = byId('show-archived');
+
+    this.profileSelect.addEventListener('change', () => controls.switchProfile(this.profileSelect.value));
+    for (const button of document.querySelectorAll('.new-chat-button')) button.addEventListener('click', newChat);
+    this.wireSearch();
+    this.wireTabs();
+    this.wireSettings();
+    document.addEventListener('keydown', (event) => {
+      const mod = event.ctrlKey || event.metaKey;
+      if (mod && !event.shiftKey && event.key.toLowerCase() === 'k') {
+        event.preventDefault();
+        this.search.focus();
+        this.search.select();
+      } else if (mod && event.shiftKey && event.key.toLowerCase() === 'o') {
+        event.preventDefault();
+        newChat();
+      }
+    });
+  }
+
+  wireSearch() {
+    const apply = debounce(() => this.controls.setQuery(this.search.value.trim()), SEARCH_DELAY);
+    this.search.addEventListener('input', apply);
+    this.search.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter') {
+        apply.cancel();
+        this.controls.setQuery(this.search.value.trim());
+      } else if (event.key === 'ArrowDown') {
+        event.preventDefault();
+        this.listView.focusFirst();
+      } else if (event.key === 'Escape' && this.search.value) {
+        event.preventDefault();
+        apply.cancel();
+        this.search.value = '';
+        this.controls.setQuery('');
+      }
+    });
+  }
+
+  wireTabs() {
+    for (const tab of this.tabs) tab.addEventListener('click', () => this.controls.setSource(tab.dataset.source));
+    // Arrow keys move along the tabs and select (the tablist pattern, automatic activation).
+    this.tabs[0].parentElement.addEventListener('keydown', (event) => {
+      const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
+      if (!step) return;
+      event.preventDefault();
+      const index = this.tabs.findIndex((tab) => tab.dataset.source === state.source);
+      const next = this.tabs[(index + step + this.tabs.length) % this.tabs.length];
+      this.controls.setSource(next.dataset.source);
+      next.focus();
+    });
+  }
+
+  wireSettings() {
+    this.settingsButton.addEventListener('click', () => this.toggleSettings(this.popover.hidden));
+    for (const input of this.gates) {
+      input.addEventListener('change', () => this.controls.setGate(input.dataset.setting, input.checked));
+    }
+    this.archived.addEventListener('change', () => this.controls.setIncludeArchived(this.archived.checked));
+    this.popover.addEventListener('keydown', (event) => {
+      if (event.key !== 'Escape') return;
+      event.preventDefault();
+      this.toggleSettings(false);
+      this.settingsButton.focus();
+    });
+    document.addEventListener('pointerdown', (event) => {
+      const inside = this.popover.contains(event.target) || this.settingsButton.contains(event.target);
+      if (!this.popover.hidden && !inside) this.toggleSettings(false);
+    });
+  }
+
+  toggleSettings(open) {
+    this.popover.hidden = !open;
+    this.settingsButton.setAttribute('aria-expanded', String(open));
+    if (open) this.popover.querySelector('input:not(:disabled)')?.focus();
+  }
+
+  /** Paint profiles, tabs and toggles; each part changes the DOM only where it differs. */
+  render() {
+    this.renderProfiles();
+    this.renderTabs();
+    this.renderSettings();
+  }
+
+  renderProfiles() {
+    const known = state.profiles?.profiles ?? (state.profile ? [{ name: state.profile, session_count: null }] : []);
+    const options = known.map((p) => [p.name, p.session_count === null ? p.name : `${p.name} · ${formatCount(p.session_count)}`]);
+    if (known.length > 1) {
+      const sum = known.reduce((total, p) => total + (p.session_count ?? 0), 0);
+      options.push(['*', `All profiles · ${formatCount(sum)}`]);
+    }
+    const signature = JSON.stringify(options);
+    if (signature !== this.profileOptions) {
+      this.profileOptions = signature;
+      this.profileSelect.replaceChildren(...options.map(([value, label]) => h('option', { value }, label)));
+    }
+    const value = state.allProfiles ? '*' : state.profile ?? '';
+    if (this.profileSelect.value !== value) this.profileSelect.value = value;
+    this.profileSelect.disabled = options.length === 0;
+  }
+
+  renderTabs() {
+    const counts = state.counts;
+    for (const tab of this.tabs) {
+      const source = tab.dataset.source;
+      const selected = source === state.source;
+      let count = null;
+      if (counts) count = source === 'all' ? allCount(counts) : counts[source];
+      setText(tab.querySelector('.tab-count'), formatCount(count));
+      setAttr(tab, 'aria-selected', String(selected));
+      setAttr(tab, 'tabindex', selected ? '0' : '-1');
+      setClass(tab, 'selected', selected);
+    }
+  }
+
+  renderSettings() {
+    for (const input of this.gates) {
+      const value = Boolean(state.settings?.[input.dataset.setting]);
+      if (input.checked !== value) input.checked = value;
+      input.disabled = !state.settings;
+    }
+    if (this.archived.checked !== state.includeArchived) this.archived.checked = state.includeArchived;
+    const archivedCount = state.counts?.archived;
+    setText(this.popover.querySelector('.archived-count'), archivedCount ? ` (${formatCount(archivedCount)})` : '');
+  }
+}
