@@ -508,8 +508,8 @@ class _Planner:
 
     def chain(self, source: str, anchor: float) -> list[_Plan]:
         """A compression chain: each segment ended 'compression' and continues in the next."""
-        # Long enough to compress means long enough to have been titled; chats too are topical.
-        style = "life" if source in MESSAGING else None
+        # Long enough to compress means topical and long enough to have been titled.
+        style = "life" if source in MESSAGING else "work"
         opening, context = self.opening(source, style, titled=True), self.context(source)
         plans: list[_Plan] = []
         last_at = anchor
@@ -561,9 +561,9 @@ class _Planner:
         parent_id, subject = str(parent.row["id"]), parent.opening.subject
         task = f"Subagent task: research {subject} and report back in five bullets."
         plans = [parent]
-        for _ in range(rng.randint(1, 3)):
-            # Most children say so in their source; some carry only the marker.
-            child_source = "subagent" if rng.random() < 0.7 else source
+        for n in range(rng.randint(1, 3)):
+            # Children say so in their source, but some carry only the marker.
+            child_source = "subagent" if n == 0 or rng.random() < 0.5 else source
             last_at = rng.uniform(parent.started_at + 1.0, parent.last_at)
             child = self.plan(
                 child_source,
@@ -617,12 +617,15 @@ class _Planner:
         """Runs of one cron job on its schedule, the newest just before ``anchor``."""
         rng = self.rng
         name, prompt, interval = rng.choice(CRON_JOBS)
-        job, newest = f"{rng.getrandbits(48):012x}", anchor - rng.uniform(60.0, 300.0)
+        job, runs = f"{rng.getrandbits(48):012x}", rng.randint(3, 8)
+        # Every run stays inside the history window, however early the anchor.
+        earliest = self.now - HISTORY_DAYS * DAY + (runs - 1) * interval
+        newest = max(anchor, earliest) - rng.uniform(60.0, 300.0)
         plans: list[_Plan] = []
-        for run in range(rng.randint(3, 8)):
+        for run in range(runs):
             start = newest - run * interval + rng.uniform(0.0, 30.0)
             session_id = f"cron_{job}_{time.strftime('%Y%m%d_%H%M%S', time.gmtime(start))}"
-            if start < self.now - HISTORY_DAYS * DAY or session_id in self.ids:
+            if session_id in self.ids:
                 break
             self.ids.add(session_id)
             when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(start))

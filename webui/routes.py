@@ -297,6 +297,10 @@ async def health(request: Request) -> Response:
             "settings_problem": ctx.prefs.problem,
             "source_problems": problems,
             "live_streams": len(ctx.registry.live()),
+            "client": {
+                "idle_poll_interval": ctx.settings.idle_poll_interval,
+                "stream_poll_interval": ctx.settings.stream_poll_interval,
+            },
             "event_subscribers": ctx.events.subscribers,
             "cache": {
                 "entries": len(ctx.lists.cache),

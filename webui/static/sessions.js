@@ -172,13 +172,13 @@ export class SessionLoader {
   apply(data, rows, nextOffset) {
     if (state.profile === null) state.profile = data.profile;
     state.rows = rows;
-    state.total = data.total;
     state.nextOffset = nextOffset;
     state.loaded = true;
-    const countsChanged = JSON.stringify(data.counts) !== JSON.stringify(state.counts);
+    const metaChanged = data.total !== state.total || JSON.stringify(data.counts) !== JSON.stringify(state.counts);
+    state.total = data.total;
     state.counts = data.counts;
     emit('rows');
-    if (countsChanged) emit('meta');
+    if (metaChanged) emit('meta');
   }
 
   settle(ok, err = null) {

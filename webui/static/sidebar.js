@@ -10,14 +10,20 @@ function formatCount(count) {
   return typeof count === 'number' ? count.toLocaleString('en-US') : '';
 }
 
-/** The "All" tab's count: every kind the current toggles let into the list. */
-function allCount(counts) {
+/** What `counts` covers of the "All" list: every counted kind the toggles let in. */
+function countedKinds(counts) {
   const settings = state.settings ?? {};
   let total = counts.webui + counts.messaging;
   if (settings.show_cli ?? true) total += counts.cli;
   if (settings.show_cron) total += counts.cron;
   if (settings.show_webhook) total += counts.webhook;
   return total;
+}
+
+/** The list's scope apart from the tab and the search: what the "All" count depends on. */
+function scope() {
+  const gates = state.settings ? Object.entries(state.settings).filter(([name]) => name.startsWith('show_')) : [];
+  return JSON.stringify([state.profile, state.allProfiles, state.includeArchived, gates]);
 }
 
 export class Sidebar {
@@ -27,6 +33,9 @@ export class Sidebar {
     this.listView = listView;
     this.profileSelect = byId('profile-select');
     this.profileOptions = '';
+    // `counts` has no entry for some kinds (api, other): the "All" tab learns how many rows
+    // those are from the unfiltered list's total, and keeps adding them on the other tabs.
+    this.uncounted = { scope: null, rows: 0 };
     this.search = byId('search');
     this.tabs = [...document.querySelectorAll('.source-tab')];
     this.settingsButton = byId('settings-button');
@@ -35,7 +44,7 @@ export class Sidebar {
     this.archived = byId('show-archived');
 
     this.profileSelect.addEventListener('change', () => controls.switchProfile(this.profileSelect.value));
-    for (const button of document.querySelectorAll('.new-chat-button')) button.addEventListener('click', newChat);
+    for (const button of document.querySelectorAll('[data-action="new-chat"]')) button.addEventListener('click', newChat);
     this.wireSearch();
     this.wireTabs();
     this.wireSettings();
@@ -130,16 +139,20 @@ export class Sidebar {
     }
     const value = state.allProfiles ? '*' : state.profile ?? '';
     if (this.profileSelect.value !== value) this.profileSelect.value = value;
-    this.profileSelect.disabled = options.length === 0;
+    if (this.profileSelect.disabled !== (options.length === 0)) this.profileSelect.disabled = options.length === 0;
   }
 
   renderTabs() {
     const counts = state.counts;
+    if (counts && state.loaded && state.source === 'all' && !state.q) {
+      this.uncounted = { scope: scope(), rows: Math.max(0, state.total - countedKinds(counts)) };
+    }
+    const uncounted = this.uncounted.scope === scope() ? this.uncounted.rows : 0;
     for (const tab of this.tabs) {
       const source = tab.dataset.source;
       const selected = source === state.source;
       let count = null;
-      if (counts) count = source === 'all' ? allCount(counts) : counts[source];
+      if (counts) count = source === 'all' ? countedKinds(counts) + uncounted : counts[source];
       setText(tab.querySelector('.tab-count'), formatCount(count));
       setAttr(tab, 'aria-selected', String(selected));
       setAttr(tab, 'tabindex', selected ? '0' : '-1');
@@ -151,7 +164,7 @@ export class Sidebar {
     for (const input of this.gates) {
       const value = Boolean(state.settings?.[input.dataset.setting]);
       if (input.checked !== value) input.checked = value;
-      input.disabled = !state.settings;
+      if (input.disabled !== !state.settings) input.disabled = !state.settings;
     }
     if (this.archived.checked !== state.includeArchived) this.archived.checked = state.includeArchived;
     const archivedCount = state.counts?.archived;
