@@ -94,7 +94,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError as exc:
             print(f"webui demo: {exc}", file=sys.stderr)
             return 2
-        print(f"demo home ready at {args.home}: {summary}")
+        print(f"demo home ready at {args.home}:")
+        for profile in summary.profiles:
+            print(
+                f"  {profile.name}: {profile.sessions} sessions, {profile.messages} messages "
+                f"(schema v{profile.version}{' upgraded' if profile.upgraded else ''}, "
+                f"{profile.journal_mode})"
+            )
         return 0
     from webui.bench import run_bench
 

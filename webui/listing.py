@@ -153,6 +153,11 @@ def listed_row(
         newest.archived if override is None or override.archived is None else override.archived
     )
     title = _title(newest, override)
+    updated = newest.last_activity_at or newest.ended_at
+    created = chain[0].started_at
+    last = newest.last_message_at
+    # The first non-empty of last_message_at, updated_at, created_at (see activity_of).
+    activity = last if last is not None else updated if updated is not None else created
     row: SessionRow = {
         "session_id": newest.id,
         "title": title,
@@ -160,9 +165,9 @@ def listed_row(
         "source": newest.source,
         "source_kind": kind,
         "source_label": source_label(newest.source),
-        "created_at": chain[0].started_at,
-        "updated_at": newest.last_activity_at or newest.ended_at,
-        "last_message_at": newest.last_message_at,
+        "created_at": created,
+        "updated_at": updated,
+        "last_message_at": last,
         "message_count": newest.message_count,
         "model": newest.model,
         "parent_session_id": newest.parent_session_id,
@@ -180,7 +185,7 @@ def listed_row(
     }
     conversation = _conversation(newest) if kind == "messaging" else None
     search = f"{title}\n{newest.id}".lower()
-    return ListedRow(row, kind, activity_of(row), pinned, archived, search, conversation)
+    return ListedRow(row, kind, activity, pinned, archived, search, conversation)
 
 
 def _is_empty(chain: Sequence[SessionRecord]) -> bool:
@@ -191,6 +196,8 @@ def _override_for(
     chain: Sequence[SessionRecord], overrides: Mapping[str, Override]
 ) -> Override | None:
     # A chain keeps what was set on it even after the agent continues it into a new segment.
+    if not overrides:
+        return None
     for segment in reversed(chain):
         found = overrides.get(segment.id)
         if found is not None:

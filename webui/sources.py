@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 CLI_SOURCES = frozenset({"cli", "tui", "acp", "desktop"})
 INTERNAL_SOURCES = frozenset({"kanban", "tool", "oneshot"})
 MESSAGING_SOURCES = frozenset(
@@ -53,6 +55,7 @@ LABELS = {
 KINDS = ("webui", "cli", "messaging", "cron", "webhook", "api", "subagent", "other", "internal")
 
 
+@lru_cache(maxsize=512)
 def source_kind(source: str, *, has_chat: bool = False) -> str:
     """The kind of a ``source``; an unlisted source with a chat id is a plugin gateway."""
     if source == "webui":
@@ -72,6 +75,7 @@ def source_kind(source: str, *, has_chat: bool = False) -> str:
     return "messaging" if has_chat else "other"
 
 
+@lru_cache(maxsize=512)
 def source_label(source: str) -> str:
     if source in LABELS:
         return LABELS[source]

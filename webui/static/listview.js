@@ -23,6 +23,7 @@ export class SessionListView {
     this.view = null; // what every row's paint shares (see rows.updateNode)
     this.activeKey = null; // the row that holds tabindex=0 (roving focus)
     this.renaming = null; // {key, finish(save)} while a title is being edited
+    this.shownQuery = 0; // the query whose answer is on screen: a new one starts at the top
     this.list = new VirtualList(deps.viewport, deps.canvas, {
       itemHeight: ROW_HEIGHT,
       overscan: 5,
@@ -63,6 +64,10 @@ export class SessionListView {
       this.activeKey = items.find((item) => item.type === 'row')?.key ?? null;
     }
     this.list.pinned = new Set([this.activeKey, this.renaming?.key].filter(Boolean));
+    if (state.loaded && state.query !== this.shownQuery) {
+      this.shownQuery = state.query;
+      this.viewport.scrollTop = 0;
+    }
     this.list.setItems(items);
     setClass(this.viewport, 'stale', !state.loaded && rows.length > 0);
     this.renderStatus(rows.length);

@@ -57,6 +57,7 @@ export class SessionLoader {
   /** The query changed: forget the old answer, abort its request, fetch anew. */
   reset({ clear }) {
     this.generation += 1;
+    state.query += 1;
     this.head = { etag: null, limit: 0 };
     this.wantMore = false;
     this.controller?.abort();

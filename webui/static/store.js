@@ -29,6 +29,7 @@ export const state = {
   source: SOURCES.includes(stored(SOURCE_KEY, 'all')) ? stored(SOURCE_KEY, 'all') : 'all',
   q: '',
   includeArchived: stored(ARCHIVED_KEY, 'false') === 'true',
+  query: 0, // bumped whenever the query changes (see SessionLoader.reset)
 
   // What the server said, for that query.
   rows: [],
