@@ -1,11 +1,12 @@
 """The agent's ``state.db`` schema as the agent itself writes it, version by version.
 
-This is the *writer's* side of the database the session list reads: tests and the demo home use
-it to play the agent. It builds every schema version seen in the wild, both as a fresh database
-(columns in the order the agent declares them) and as an upgraded one (the oldest layout plus
-``ALTER TABLE ADD COLUMN`` per version, so the column order differs), in WAL or DELETE journal
-mode, with the agent's FTS5 triggers on ``messages`` so every write costs what it costs the agent.
-The server never imports this module: it only reads ``state.db``, through ``store``.
+This is the *writer's* side of the database the session list reads: the web UI's own chat
+turns write through it, and tests and the demo home use it to play the agent. It builds every
+schema version seen in the wild, both as a fresh database (columns in the order the agent
+declares them) and as an upgraded one (the oldest layout plus ``ALTER TABLE ADD COLUMN`` per
+version, so the column order differs), in WAL or DELETE journal mode, with FTS5 triggers on
+``messages`` so every write costs what it costs the agent. The list path never writes: it reads
+``state.db`` through ``store``.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import random
 import re
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 SCHEMA_VERSIONS: tuple[int, ...] = (11, 14, 22, 30)
 LATEST_VERSION: int = 30
@@ -62,21 +64,30 @@ SESSION_COLUMNS: tuple[Column, ...] = (
 )
 
 # The order in which each version's migration appended its columns (the schema notes' order).
-ADDED_SESSION_COLUMNS: dict[int, tuple[str, ...]] = {
-    14: ("cwd", "rewind_count", "archived"),
-    22: (
-        "session_key",
-        "chat_id",
-        "chat_type",
-        "thread_id",
-        "display_name",
-        "origin_json",
-        "git_branch",
-        "git_repo_root",
-        "profile_name",
-    ),
-    30: ("created_source", "title_source", "last_activity_at", "pinned", "hidden", "last_read_at"),
-}
+ADDED_SESSION_COLUMNS: Mapping[int, tuple[str, ...]] = MappingProxyType(
+    {
+        14: ("cwd", "rewind_count", "archived"),
+        22: (
+            "session_key",
+            "chat_id",
+            "chat_type",
+            "thread_id",
+            "display_name",
+            "origin_json",
+            "git_branch",
+            "git_repo_root",
+            "profile_name",
+        ),
+        30: (
+            "created_source",
+            "title_source",
+            "last_activity_at",
+            "pinned",
+            "hidden",
+            "last_read_at",
+        ),
+    }
+)
 
 MESSAGE_COLUMNS: tuple[Column, ...] = (
     *_columns(11, ("id", "INTEGER PRIMARY KEY AUTOINCREMENT")),
@@ -118,8 +129,8 @@ _BASE_TABLES = (
     )""",
 )
 
-# External-content FTS5 over messages.content, kept in step by triggers exactly as the agent
-# does: every message insert, content update (a streaming reply growing) and delete pays for it.
+# External-content FTS5 over messages.content, kept in step by triggers as the agent does:
+# every message insert, content update (a streaming reply growing) and delete pays for it.
 _FTS = (
     "CREATE VIRTUAL TABLE messages_fts USING fts5(content, content='messages', content_rowid='id')",
     """CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN

@@ -4,7 +4,8 @@ Every surface the agent has (web UI, terminals, messaging gateways, cron, webhoo
 server, subagents, internal tools) appears, with the lineage the sidebar must understand:
 compression chains, branches, delegations, messaging conversations that were reset, cron runs.
 Activity spreads over the ~90 days before ``now``, denser towards the present, so every date
-group of the sidebar is populated. The same ``seed`` and ``now`` give the same databases.
+group of the sidebar (in the local time zone) is populated. The same ``seed`` and ``now`` give
+the same databases.
 
 Rows are planned first (cheap Python), then written in chunks with ``executemany`` inside large
 transactions under ``synchronous=OFF``. The agent's FTS5 triggers stay, so message inserts cost
@@ -20,10 +21,11 @@ import random
 import sqlite3
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from types import MappingProxyType
 from typing import Never
 
 from tqdm import tqdm
@@ -142,7 +144,7 @@ TASK_REPLIES = (
     "Nothing unusual this time. All checks passed.",
     "I found two issues and drafted replies for both; they are waiting for your review.",
 )
-REPLIES_BY_STYLE = {"work": REPLIES, "life": LIFE_REPLIES, "casual": LIFE_REPLIES}
+REPLIES_BY_STYLE = MappingProxyType({"work": REPLIES, "life": LIFE_REPLIES, "casual": LIFE_REPLIES})
 # (tool, arguments, result)
 TOOL_CALLS = (
     ("terminal", '{"command": "pytest -x -q"}', "212 passed, 3 skipped in 41.2s"),
@@ -164,27 +166,29 @@ CRON_JOBS = (
     ("HN watch", "Scan the Hacker News front page for posts about SQLite or local LLMs.", 3600.0),
     ("Weekly report", "Write the weekly engineering report from merged pull requests.", 7 * DAY),
 )
-FIRST_MESSAGES = {
-    "webhook": _pool(
-        "Webhook: push to main in acme/api by dana (3 commits). Summarize and flag risks.|"
-        "Webhook: Sentry alert TypeError in checkout.js (412 events). Find the cause.|"
-        "Webhook: Stripe invoice.payment_failed for cus_Q8. Draft the dunning email.|"
-        "Webhook: issue opened in acme/web: 'Dark mode toggle resets on reload'."
-    ),
-    "api_server": _pool(
-        "Classify this support ticket into billing, bug or feature request.|"
-        "Extract the invoice number, total and due date from the attached text.|"
-        "Rewrite this product description in a friendlier tone."
-    ),
-    "kanban": ("Kanban card: update the dependency pins in the api repo and open a PR.",),
-    "tool": ("Tool run: summarize report-2025-q3.pdf into one page.",),
-    "oneshot": ("hermes -z: convert 72 Fahrenheit to Celsius",),
-}
+FIRST_MESSAGES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "webhook": _pool(
+            "Webhook: push to main in acme/api by dana (3 commits). Summarize and flag risks.|"
+            "Webhook: Sentry alert TypeError in checkout.js (412 events). Find the cause.|"
+            "Webhook: Stripe invoice.payment_failed for cus_Q8. Draft the dunning email.|"
+            "Webhook: issue opened in acme/web: 'Dark mode toggle resets on reload'."
+        ),
+        "api_server": _pool(
+            "Classify this support ticket into billing, bug or feature request.|"
+            "Extract the invoice number, total and due date from the attached text.|"
+            "Rewrite this product description in a friendlier tone."
+        ),
+        "kanban": ("Kanban card: update the dependency pins in the api repo and open a PR.",),
+        "tool": ("Tool run: summarize report-2025-q3.pdf into one page.",),
+        "oneshot": ("hermes -z: convert 72 Fahrenheit to Celsius",),
+    }
+)
 PEOPLE = _pool("Alice Chen|Bob Okafor|Dana Whitfield|Eva Lindqvist|Family|#ops-alerts")
 REPOS = _pool("api|web|infra|mobile|dotfiles|notebooks")
 BRANCHES = _pool("main|feat/rate-limit|fix/login-flake|chore/deps|spike/search")
-END_REASONS = {"cli": "cli_close", "tui": "tui_close", "webui": "new_session"}
-TITLED = {"webui": 0.8, "cli": 0.65, "tui": 0.65, "desktop": 0.7, "acp": 0.5}
+END_REASONS = MappingProxyType({"cli": "cli_close", "tui": "tui_close", "webui": "new_session"})
+TITLED = MappingProxyType({"webui": 0.8, "cli": 0.65, "tui": 0.65, "desktop": 0.7, "acp": 0.5})
 
 # Group kinds: (kind, source or source family, weight) for the random part of a profile.
 GROUPS = (
@@ -461,9 +465,12 @@ class _Planner:
         started_at: float | None = None,
         session_id: str | None = None,
         extra: dict[str, object] | None = None,
+        least: int = 0,
     ) -> _Plan:
         """One session ending at ``last_at`` or starting at ``started_at`` (or both given)."""
         rng, count = self.rng, self.message_count(opening.style)
+        if self.per_session is None:
+            count = max(count, least)
         span = self.duration(count) if count else 0.0
         if started_at is None:
             started_at = (self.now if last_at is None else last_at) - span
@@ -518,7 +525,11 @@ class _Planner:
                 title = self.unique_title(f"{opening.title} #{segment}")
                 summary = f"[Summary of the conversation so far] {opening.first}"
             part = opening if segment == 1 else replace(opening, title=title, first=summary)
-            plan = self.plan(source, part, kind="chain", last_at=last_at, extra=context)
+            # Compressed segments (all but the newest) were long enough to fill the context.
+            least = 12 if plans else 0
+            plan = self.plan(
+                source, part, kind="chain", last_at=last_at, extra=context, least=least
+            )
             plans.append(plan)
             last_at = plan.started_at - self.rng.uniform(0.5, 3.0)
         plans.reverse()
@@ -576,7 +587,7 @@ class _Planner:
             child.row.update(
                 parent_session_id=parent_id,
                 model_config=self.model_config(_delegate_from=parent_id),
-                ended_at=child.last_at + 1.0,
+                ended_at=min(self.now, child.last_at + 1.0),
                 end_reason="agent_close",
             )
             child.top = False
@@ -692,9 +703,8 @@ class _Planner:
                 plan.row[column] = 1
             start += max(1, size)
         plain = [p for p in shuffled[start:] if p.kind == "single"]
-        empties = [p for p in plain if p.row["source"] in ("webui", "cli", "tui")][
-            : max(1, n // 50)
-        ]
+        openable = [p for p in plain if p.row["source"] in ("webui", "cli", "tui")]
+        empties = openable[: max(1, n // 50)]
         for plan in empties:
             self.empty(plan)
         rewound = [p for p in plain if p.count >= 6 and p not in empties][: max(1, n // 40)]
@@ -773,11 +783,8 @@ def _messages(plan: _Plan, rng: random.Random) -> list[tuple[object, ...]]:
         else:
             content, finish = rng.choice(replies).format(s=opening.subject), "stop"
         role = "assistant" if step == "call" else step
-        active, tokens, when = (
-            int(not 0 < index <= plan.inactive),
-            len(content) // 4 + 1,
-            moments[index],
-        )
+        active = int(not 0 < index <= plan.inactive)
+        tokens, when = len(content) // 4 + 1, moments[index]
         rows.append(
             (session_id, role, content, reply_to, calls, tool_name, when, tokens, finish, active)
         )
@@ -830,6 +837,16 @@ def _write_profile(path: Path, plans: list[_Plan], rng: random.Random, bar: tqdm
     return written
 
 
+@dataclass(frozen=True, slots=True)
+class _Options:
+    """What every profile of one demo home is built with."""
+
+    sessions: int
+    per_session: int | None
+    seed: int
+    now: float
+
+
 def _build_profile(
     home: Path, spec: ProfileSpec, options: _Options, bar: tqdm[Never]
 ) -> ProfileSummary:
@@ -845,14 +862,6 @@ def _build_profile(
     return ProfileSummary(
         spec.name, path, version, spec.journal_mode, spec.upgraded, len(plans), messages
     )
-
-
-@dataclass(frozen=True, slots=True)
-class _Options:
-    sessions: int
-    per_session: int | None
-    seed: int
-    now: float
 
 
 def build_demo_home(

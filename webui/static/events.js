@@ -1,7 +1,8 @@
 // Keeping the list live: Server-Sent Events first, polling as the fallback.
 //
 // - `sessions_changed` for our profile (or "*") asks for a refresh 100 ms later; a burst of
-//   events within those 100 ms is one refresh.
+//   events within those 100 ms is one refresh, and a steady stream of them (a busy agent
+//   committing token by token) refreshes at most once a second.
 // - A poll runs 5 s after the last refresh settled (2 s while a row streams), whether or not
 //   events flow: a missed event never leaves the list stale for long, and the server answers
 //   an unchanged poll with a cheap 304.
@@ -9,6 +10,7 @@
 // - While the tab is hidden nothing is scheduled; becoming visible refreshes at once.
 
 const EVENT_DELAY = 100;
+const EVENT_MIN_GAP = 1000;
 const IDLE_POLL = 5000;
 const STREAMING_POLL = 2000;
 const MAX_BACKOFF = 30000;
@@ -30,6 +32,7 @@ export class LiveUpdates {
     this.failures = 0;
     this.pollTimer = null;
     this.eventTimer = null;
+    this.eventRefreshAt = 0; // when an event last caused a refresh
     this.nextAt = null; // when the next scheduled refresh runs (for the error banner)
     this.stopped = false;
   }
@@ -82,10 +85,12 @@ export class LiveUpdates {
   changed() {
     // Hidden: nothing to do now, becoming visible refreshes anyway.
     if (document.hidden || this.stopped || this.eventTimer !== null) return;
+    const wait = Math.max(EVENT_DELAY, this.eventRefreshAt + EVENT_MIN_GAP - Date.now());
     this.eventTimer = setTimeout(() => {
       this.eventTimer = null;
+      this.eventRefreshAt = Date.now();
       this.hooks.refresh();
-    }, EVENT_DELAY);
+    }, wait);
   }
 
   /** A refresh finished: schedule the next poll, or the next retry after a failure. */

@@ -39,7 +39,6 @@ export class SessionListView {
     this.viewport.addEventListener('contextmenu', (event) => this.contextMenu(event));
     this.viewport.addEventListener('keydown', (event) => this.keydown(event));
     this.viewport.addEventListener('focusin', (event) => this.focusIn(event));
-    this.viewport.addEventListener('scroll', () => this.menu.close(false), { passive: true });
     setInterval(() => {
       if (!document.hidden) this.render();
     }, TICK);

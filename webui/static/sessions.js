@@ -1,12 +1,14 @@
-// Loading the session list: the first pages of the current query, revalidated with ETags, and
-// further pages on demand.
+// Loading the session list: the pages of the current query that are loaded, each revalidated
+// with its ETag, and further pages on demand.
 //
 // Invariants:
 // - One list request in flight. A refresh asked for while one runs is run once more after it
 //   (however many were asked for); a query change aborts the running request instead.
 // - Every query change bumps `generation`; an answer for an older generation is dropped, so a
 //   late answer for the previous profile (or search, or tab) can never be shown.
-// - A 304 changes nothing: no state, no signal, no repaint.
+// - A refresh asks for what is loaded in windows of up to 5,000 rows (the server's largest
+//   page), each with the ETag of its last answer. When every window answers 304, nothing
+//   changes: no state, no signal, no repaint.
 
 import { ApiError, isAbort, isTransient, request } from './api.js';
 import { emit, metrics, rowKey, state } from './store.js';
@@ -37,17 +39,22 @@ function listQuery() {
   return query;
 }
 
-function appendUnique(rows, more) {
-  const seen = new Set(rows.map(rowKey));
-  return rows.concat(more.filter((row) => !seen.has(rowKey(row))));
+function unique(rows) {
+  const seen = new Set();
+  return rows.filter((row) => {
+    const key = rowKey(row);
+    if (seen.has(key)) return false; // a row that moved between two pages' answers
+    seen.add(key);
+    return true;
+  });
 }
 
 export class SessionLoader {
-  /** `onSettled(ok, error)` runs after every head revalidation (the live updater reschedules). */
+  /** `onSettled(ok, error)` runs after every refresh (the live updater reschedules). */
   constructor({ onSettled }) {
     this.onSettled = onSettled;
     this.generation = 0;
-    this.head = { etag: null, limit: 0 }; // the validator of the last first-page answer
+    this.pages = []; // [{offset, limit, etag, data}] in offset order: what is loaded
     this.wantHead = false;
     this.wantMore = false;
     this.running = false;
@@ -58,7 +65,7 @@ export class SessionLoader {
   reset({ clear }) {
     this.generation += 1;
     state.query += 1;
-    this.head = { etag: null, limit: 0 };
+    this.pages = [];
     this.wantMore = false;
     this.controller?.abort();
     state.loaded = false;
@@ -91,14 +98,26 @@ export class SessionLoader {
       while (this.wantHead || this.wantMore) {
         if (this.wantHead) {
           this.wantHead = false;
-          await this.runHead();
+          await this.run(() => this.revalidate());
         } else {
           this.wantMore = false;
-          await this.runMore();
+          await this.run(() => this.more());
         }
       }
     } finally {
       this.running = false;
+    }
+  }
+
+  /** Run one task; its outcome counts only if no query change overtook it. */
+  async run(task) {
+    const generation = this.generation;
+    this.controller = new AbortController();
+    try {
+      const ok = await task();
+      if (generation === this.generation && ok) this.settle(true);
+    } catch (err) {
+      if (generation === this.generation && !isAbort(err)) this.settle(false, err);
     }
   }
 
@@ -114,53 +133,43 @@ export class SessionLoader {
     return response;
   }
 
-  /** Revalidate the loaded window: one conditional request for the first pages. */
-  async runHead() {
-    const generation = this.generation;
-    this.controller = new AbortController();
-    try {
-      // Ask for as many rows as are loaded, so a refresh never shrinks what was scrolled to.
-      const limit = Math.min(MAX_LIMIT, roundUp(Math.max(state.rows.length, 1)));
-      const etag = this.head.limit === limit ? this.head.etag : null;
-      const first = await this.fetchPage(0, limit, etag);
-      if (generation !== this.generation) return;
-      if (first.status !== 304) {
-        let rows = first.data.sessions;
-        let last = first.data;
-        // Beyond the largest page, the rest of what was loaded comes in further requests.
-        while (last.next_offset !== null && rows.length < state.rows.length) {
-          const more = Math.min(MAX_LIMIT, roundUp(state.rows.length - rows.length));
-          const page = await this.fetchPage(last.next_offset, more, null);
-          if (generation !== this.generation) return;
-          rows = appendUnique(rows, page.data.sessions);
-          last = page.data;
-        }
-        if (!this.accept(first.data)) return;
-        this.head = { etag: first.etag, limit };
-        this.apply(first.data, rows, last.next_offset);
-      }
-      this.settle(true);
-    } catch (err) {
-      if (generation !== this.generation || isAbort(err)) return;
-      this.settle(false, err);
-    }
+  /** Where the loaded rows end: a refresh covers at least that much, so it never shrinks. */
+  loadedEnd() {
+    const last = this.pages.at(-1);
+    return last ? last.offset + last.data.sessions.length : 0;
   }
 
-  async runMore() {
+  /** Revalidate everything loaded; true when the answer may be applied. */
+  async revalidate() {
     const generation = this.generation;
-    this.controller = new AbortController();
-    try {
-      const page = await this.fetchPage(state.nextOffset, PAGE_SIZE, null);
-      if (generation !== this.generation || !this.accept(page.data)) return;
-      state.rows = appendUnique(state.rows, page.data.sessions);
-      state.nextOffset = page.data.next_offset;
-      // The list moved under us (rows added or removed): revalidate what is loaded.
-      if (page.data.total !== state.total) this.wantHead = true;
-      emit('rows');
-    } catch (err) {
-      if (generation !== this.generation || isAbort(err)) return;
-      this.settle(false, err);
+    const end = roundUp(Math.max(this.loadedEnd(), 1));
+    const pages = [];
+    let changed = false;
+    for (let offset = 0; offset < end; offset += MAX_LIMIT) {
+      const limit = Math.min(MAX_LIMIT, end - offset);
+      const known = this.pages.find((page) => page.offset === offset && page.limit === limit);
+      const response = await this.fetchPage(offset, limit, known?.etag ?? null);
+      if (generation !== this.generation) return false;
+      if (response.status === 304) {
+        pages.push(known);
+        continue;
+      }
+      if (!this.accept(response.data)) return false;
+      pages.push({ offset, limit, etag: response.etag, data: response.data });
+      changed = true;
+      if (response.data.next_offset === null) break; // the list got shorter than what was loaded
     }
+    if (changed) this.publish(pages);
+    return true;
+  }
+
+  async more() {
+    const generation = this.generation;
+    const offset = this.loadedEnd();
+    const response = await this.fetchPage(offset, PAGE_SIZE, null);
+    if (generation !== this.generation || !this.accept(response.data)) return false;
+    this.publish([...this.pages, { offset, limit: PAGE_SIZE, etag: response.etag, data: response.data }]);
+    return true;
   }
 
   /** Belt and braces on top of the generation check: the answer is for the profile we show. */
@@ -170,11 +179,15 @@ export class SessionLoader {
     return data.profile === state.profile;
   }
 
-  apply(data, rows, nextOffset) {
-    if (state.profile === null) state.profile = data.profile;
-    state.rows = rows;
-    state.nextOffset = nextOffset;
+  /** Show `pages`: their rows in order, and the newest answer's totals. */
+  publish(pages) {
+    this.pages = pages;
+    const newest = pages.reduce((a, b) => (b.data.server_time > a.data.server_time ? b : a));
+    if (state.profile === null) state.profile = newest.data.profile;
+    state.rows = unique(pages.flatMap((page) => page.data.sessions));
+    state.nextOffset = pages.at(-1).data.next_offset;
     state.loaded = true;
+    const data = newest.data;
     const metaChanged = data.total !== state.total || JSON.stringify(data.counts) !== JSON.stringify(state.counts);
     state.total = data.total;
     state.counts = data.counts;

@@ -6,8 +6,16 @@ import { state } from './store.js';
 
 const SEARCH_DELAY = 200;
 
+const COMPACT = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
+
 function formatCount(count) {
   return typeof count === 'number' ? count.toLocaleString('en-US') : '';
+}
+
+/** Tab counts have little room: 12,345 shows as 12.3K (the exact number is the tooltip). */
+function shortCount(count) {
+  if (typeof count !== 'number') return '';
+  return count < 10000 ? formatCount(count) : COMPACT.format(count);
 }
 
 /** What `counts` covers of the "All" list: every counted kind the toggles let in. */
@@ -153,7 +161,8 @@ export class Sidebar {
       const selected = source === state.source;
       let count = null;
       if (counts) count = source === 'all' ? countedKinds(counts) + uncounted : counts[source];
-      setText(tab.querySelector('.tab-count'), formatCount(count));
+      setText(tab.querySelector('.tab-count'), shortCount(count));
+      setAttr(tab, 'title', count === null ? null : `${formatCount(count)} chats`);
       setAttr(tab, 'aria-selected', String(selected));
       setAttr(tab, 'tabindex', selected ? '0' : '-1');
       setClass(tab, 'selected', selected);

@@ -82,20 +82,17 @@ export function serverNow() {
   return Date.now() / 1000 + state.clockOffset;
 }
 
-/** The rows to show: server rows with optimistic edits laid over, hidden ones left out. */
+/**
+ * The rows to show: server rows with optimistic edits laid over, minus deleted ones and (unless
+ * the list includes them) archived ones, which a PATCH answer can put in the loaded rows.
+ */
 export function shownRows() {
-  if (state.patches.size === 0) return state.rows;
   const shown = [];
   for (const row of state.rows) {
     const patch = state.patches.get(rowKey(row));
-    if (!patch) {
-      shown.push(row);
-      continue;
-    }
-    const { deleted, ...fields } = patch;
-    const patched = { ...row, ...fields };
-    if (deleted || (patched.archived && !state.includeArchived)) continue;
-    shown.push(patched);
+    const view = patch ? { ...row, ...patch } : row;
+    if (view.deleted || (view.archived && !state.includeArchived)) continue;
+    shown.push(view);
   }
   return shown;
 }
