@@ -13,12 +13,14 @@ from webui.cache import Lookup, SessionListCache
 from webui.overlay import LiveStream, Overlay, build_overlay
 from webui.prefs import PreferenceStore
 from webui.profiles import list_profiles, state_db_path
-from webui.query import ListKey, ListQuery
+from webui.query import ListFlags, ListKey, ListQuery
 from webui.runtime import StreamRegistry
 from webui.sessionlist import BuiltList, Page, build_list, render_page
-from webui.stamp import ContentProbe, SourceStamp, profile_part
+from webui.stamp import ProfileSource, SourceStamp
 from webui.store import SourceUnavailable
-from webui.webuidb import WebuiDB
+from webui.webuidb import Snapshot, WebuiDB
+
+_NONE: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,32 +59,36 @@ class SessionLists:
             recoverable=(SourceUnavailable,),
             clock=clock,
         )
-        self._probes: dict[str, ContentProbe] = {}
+        self._clock = clock
+        self._sources: dict[str, ProfileSource] = {}
+        self._others: dict[tuple[str, ListFlags], tuple[float, int]] = {}
         self.problems: dict[str, str] = {}
 
+    def _now(self) -> float:
+        return self._clock() if self._clock is not None else time.monotonic()
+
     def close(self) -> None:
-        for probe in self._probes.values():
-            probe.close()
+        for source in self._sources.values():
+            source.close()
 
-    def _probe(self, profile: str) -> ContentProbe:
-        probe = self._probes.get(profile)
-        if probe is None:
-            probe = self._probes[profile] = ContentProbe(state_db_path(self.home, profile))
-        return probe
+    def _source(self, profile: str) -> ProfileSource:
+        source = self._sources.get(profile)
+        if source is None:
+            source = ProfileSource(profile, state_db_path(self.home, profile))
+            self._sources[profile] = source
+        return source
 
-    def stamp(self, key: ListKey, live: tuple[LiveStream, ...]) -> tuple[SourceStamp, float]:
+    def stamp(
+        self, key: ListKey, live: tuple[LiveStream, ...], snapshot: Snapshot
+    ) -> tuple[SourceStamp, float]:
         """The stamp of ``key``'s sources now, and the TTL that applies to it."""
-        journal = self.db.snapshot().journal_version
         parts = tuple(
-            profile_part(
-                profile,
-                state_db_path(self.home, profile),
-                self._probe(profile),
-                frozenset(s.stream_id for s in live if s.profile == profile),
+            self._source(profile).part(
+                frozenset(s.stream_id for s in live if s.profile == profile) if live else _NONE
             )
             for profile in key.profiles
         )
-        stamp = SourceStamp(parts, self.prefs.stat, journal, ())
+        stamp = SourceStamp(parts, self.prefs.stat, snapshot.journal_version, ())
         return stamp, self.streaming_ttl if stamp.streaming else self.idle_ttl
 
     def _builder(self, key: ListKey) -> Callable[[], Awaitable[BuiltList]]:
@@ -100,8 +106,10 @@ class SessionLists:
 
         return build
 
-    async def lookup(self, key: ListKey, live: tuple[LiveStream, ...]) -> Lookup[BuiltList]:
-        stamp, ttl = self.stamp(key, live)
+    async def lookup(
+        self, key: ListKey, live: tuple[LiveStream, ...], snapshot: Snapshot
+    ) -> Lookup[BuiltList]:
+        stamp, ttl = self.stamp(key, live, snapshot)
         result = await self.cache.get(key, stamp, ttl, self._builder(key))
         for profile in key.profiles:
             if result.problem:
@@ -112,23 +120,37 @@ class SessionLists:
 
     async def total(self, key: ListKey) -> int:
         """How many rows the list of ``key`` has now (profile counts, other_profiles)."""
-        live = self.registry.live(key.profiles)
-        built = (await self.lookup(key, live)).value
+        snapshot = self.db.snapshot()
+        live = self.registry.live(key.profiles, snapshot)
+        built = (await self.lookup(key, live, snapshot)).value
         overlay = build_overlay(built.position, built.rows, built.search, built.empty, live)
         return len(built.rows) - len(overlay.replaced) + len(overlay.active)
 
     async def other_profiles(self, query: ListQuery) -> int:
+        """Rows in the other profiles' lists with the same flags: a hint for the picker.
+
+        Counting means stamping every other profile, so the count is kept for the idle TTL
+        rather than paid on every poll; the list's own rows are always exact.
+        """
         if query.key.all_profiles:
             return 0
+        memo_key, now = (query.profile, query.key.flags), self._now()
+        known = self._others.get(memo_key)
+        if known is not None and now - known[0] < self.idle_ttl:
+            return known[1]
         total = 0
         for profile in list_profiles(self.home):
             if profile not in query.key.profiles:
                 total += await self.total(ListKey((profile,), False, query.key.flags))
+        if len(self._others) > 256:
+            self._others.clear()
+        self._others[memo_key] = (now, total)
         return total
 
     async def respond(self, query: ListQuery) -> ListResponse:
-        live = self.registry.live(query.key.profiles)
-        result = await self.lookup(query.key, live)
+        snapshot = self.db.snapshot()
+        live = self.registry.live(query.key.profiles, snapshot)
+        result = await self.lookup(query.key, live, snapshot)
         built = result.value
         overlay = (
             build_overlay(built.position, built.rows, built.search, built.empty, live)

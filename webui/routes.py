@@ -17,6 +17,7 @@ from webui.errors import ApiError, bad_param, not_found
 from webui.http import json_response, read_json_object
 from webui.listing import SessionRow, listed_row
 from webui.overlay import overlay_row
+from webui.prefs import Preferences
 from webui.profiles import (
     DEFAULT_PROFILE,
     check_session_id,
@@ -38,14 +39,14 @@ def ctx_of(request: Request) -> AppContext:
     return ctx
 
 
-def fallback_profile(request: Request, ctx: AppContext) -> str:
+def fallback_profile(request: Request, ctx: AppContext, prefs: Preferences | None = None) -> str:
     """The ``webui_profile`` cookie if it names a profile, else the settings' default."""
     cookie = request.cookies.get(PROFILE_COOKIE, "")
     if is_profile_name(cookie) and (
         cookie == DEFAULT_PROFILE or (ctx.home / "profiles" / cookie).is_dir()
     ):
         return cookie
-    return ctx.prefs.current().default_profile
+    return (prefs or ctx.prefs.current()).default_profile
 
 
 def request_profile(request: Request, ctx: AppContext) -> str:
@@ -59,10 +60,11 @@ def unavailable(exc: BaseException) -> ApiError:
 
 async def list_sessions(request: Request) -> Response:
     ctx = ctx_of(request)
+    prefs = ctx.prefs.current()
     query = parse_list_query(
         request.query_params,
-        fallback_profile=fallback_profile(request, ctx),
-        gate_defaults=ctx.prefs.current().gates,
+        fallback_profile=fallback_profile(request, ctx, prefs),
+        gate_defaults=prefs.gates,
         profile_names=lambda: list_profiles(ctx.home),
     )
     require_profile(ctx.home, query.profile)

@@ -10,7 +10,7 @@ import os
 from collections.abc import Collection
 
 from webui.overlay import LiveStream
-from webui.webuidb import STREAM_COLUMNS, StreamRecord, WebuiDB, stream_from_row
+from webui.webuidb import STREAM_COLUMNS, Snapshot, StreamRecord, WebuiDB, stream_from_row
 
 
 class StreamConflict(Exception):
@@ -41,12 +41,15 @@ class StreamRegistry:
     def is_live(self, record: StreamRecord, now: float) -> bool:
         return record.ended_at is None and record.heartbeat_at >= now - self.stale_after
 
-    def live(self, profiles: Collection[str] | None = None) -> tuple[LiveStream, ...]:
+    def live(
+        self, profiles: Collection[str] | None = None, snapshot: Snapshot | None = None
+    ) -> tuple[LiveStream, ...]:
         """Live streams (in ``profiles`` when given); cheap enough for every request."""
         now = self.db.now()
+        opened = (snapshot or self.db.snapshot()).open_streams
         return tuple(
             to_live(r)
-            for r in self.db.snapshot().open_streams
+            for r in opened
             if (profiles is None or r.profile in profiles) and self.is_live(r, now)
         )
 

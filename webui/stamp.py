@@ -22,7 +22,7 @@ class FileStat:
     is_file: bool
 
 
-def file_stat(path: Path) -> FileStat | None:
+def file_stat(path: str | Path) -> FileStat | None:
     """The stat of ``path``; None when it does not exist (or cannot be seen)."""
     try:
         st = os.stat(path)
@@ -117,11 +117,21 @@ class SourceStamp:
         return any(p.streaming is not None for p in self.profiles)
 
 
-def profile_part(
-    profile: str, db_path: Path, probe: ContentProbe, live_ids: frozenset[str]
-) -> ProfilePart:
-    if live_ids:
-        return ProfilePart(profile, streaming=live_ids)
-    db = file_stat(db_path)
-    wal = file_stat(db_path.with_name(db_path.name + "-wal"))
-    return ProfilePart(profile, db, wal, probe.fingerprint(db))
+class ProfileSource:
+    """One profile's ``state.db``: its paths, resolved once, and its content probe."""
+
+    def __init__(self, profile: str, db_path: Path) -> None:
+        self.profile = profile
+        self.db = str(db_path)
+        self.wal = self.db + "-wal"
+        self.probe = ContentProbe(db_path)
+
+    def part(self, live_ids: frozenset[str]) -> ProfilePart:
+        """This profile's stamp part now; while streams are live, just their ids."""
+        if live_ids:
+            return ProfilePart(self.profile, streaming=live_ids)
+        db = file_stat(self.db)
+        return ProfilePart(self.profile, db, file_stat(self.wal), self.probe.fingerprint(db))
+
+    def close(self) -> None:
+        self.probe.close()
