@@ -235,3 +235,26 @@ def test_rebuild_percentiles_are_reported() -> None:
         assert p["p50_ms"] <= p["p99_ms"]
 
     run(scenario())
+
+
+def test_a_refresh_that_changes_nothing_keeps_the_old_value() -> None:
+    async def scenario() -> None:
+        clock = Clock()
+        cache: SessionListCache[str, list[int]] = SessionListCache(
+            clock=clock, same=lambda old, new: old == new
+        )
+        first = (await cache.get("k", "s", 1.0, _const([1, 2]))).value
+        clock.now += 2
+        await cache.get("k", "s", 1.0, _const([1, 2]))  # stale; refresh in the background
+        await asyncio.sleep(0.01)
+        assert cache.peek("k") is first  # equal content: the very same object is kept
+        assert (await cache.get("k", "s2", 1.0, _const([3]))).value == [3]
+
+    run(scenario())
+
+
+def _const(value: list[int]) -> Callable[[], Awaitable[list[int]]]:
+    async def build() -> list[int]:
+        return list(value)
+
+    return build

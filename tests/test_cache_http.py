@@ -297,3 +297,17 @@ def test_no_good_list_and_unreadable_database_is_503(agent_home: Path, make_clie
     response = client.get("/api/sessions")
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "source_unavailable"
+
+
+def test_an_unchanged_list_keeps_its_etag_across_refreshes(
+    frozen: Any, agent_db: Any, make_client: Client
+) -> None:
+    agent_db().session("cli", messages=1)
+    client = make_client()
+    etag = get(client).headers["etag"]
+    for _ in range(4):  # each step outlives the idle TTL: a refresh runs every time
+        frozen.tick(3.0)
+        response = client.get("/api/sessions", headers={"If-None-Match": etag})
+        assert response.status_code == 304
+    assert rebuilds(client) >= 3
+    assert ctx(client).lists.cache.stats.not_modified == 4

@@ -264,3 +264,16 @@ def test_sigterm_ends_streams_and_exits_cleanly(home: Path) -> None:
         assert server.stop(signal.SIGTERM, timeout=20) in (0, -signal.SIGTERM)
         output = server.output()
         assert "Traceback" not in output and "ERROR" not in output, output
+
+
+def test_a_streaming_turn_announces_start_and_end_not_every_token(home: Path) -> None:
+    with run_server(home, "--demo-tokens-per-second", "40") as server, subscribe(server) as events:
+        sid = new_chat(server)
+        stream_id = start_turn(server, sid)
+        stream_reply(server, stream_id)
+        time.sleep(0.5)  # let the watcher see the last commits
+        seen = []
+        while not events.empty():
+            seen.append(events.get()[1]["reason"])
+        assert "stream_started" in seen and "stream_ended" in seen
+        assert seen.count("commit") <= 2, seen  # the session's creation, at most

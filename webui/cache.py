@@ -6,7 +6,9 @@ hit while its stamp equals the current one and its TTL has not run out. An expir
 whose stamp still matches is served at once (``stale``) while one rebuild runs in the
 background. A changed stamp or a cold key waits — bounded — for the one rebuild of that key;
 a rebuild started before the caller's stamp was taken cannot show what the caller must see,
-so the caller waits for the next one. A failing rebuild serves the last good value as
+so the caller waits for the next one. A rebuild whose value is ``same`` as the
+entry's keeps the old value, so what was derived from it (bytes, ETags) stays valid and an
+unchanged poll still ends in a 304. A failing rebuild serves the last good value as
 ``stale`` and is not retried by every request: for ``retry_after`` seconds the same stamp is
 served stale at once.
 
@@ -100,12 +102,14 @@ class SessionListCache(Generic[K, V]):
         build_wait: float = 30.0,
         retry_after: float = 1.0,
         recoverable: tuple[type[Exception], ...] = (),
+        same: Callable[[V, V], bool] | None = None,
         clock: Callable[[], float] | None = None,
     ) -> None:
         self.max_entries = max_entries
         self.build_wait = build_wait
         self.retry_after = retry_after
         self.recoverable = recoverable
+        self.same = same
         self.stats = CacheStats()
         self._clock = clock
         self._entries: OrderedDict[K, _Entry[V]] = OrderedDict()
@@ -218,6 +222,9 @@ class SessionListCache(Generic[K, V]):
         self.last_problem = None
         current = self._entries.get(key)
         if current is None or current.ticket <= flight.ticket:
+            if current is not None and self.same is not None and self.same(current.value, value):
+                # Nothing changed: keep the old value (and so its bytes and ETags), renewed.
+                value = current.value
             self._entries[key] = _Entry(value, flight.stamp, self._now(), ttl, flight.ticket)
             self._entries.move_to_end(key)
             while len(self._entries) > self.max_entries:

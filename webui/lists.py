@@ -15,7 +15,7 @@ from webui.prefs import PreferenceStore
 from webui.profiles import list_profiles, state_db_path
 from webui.query import ListFlags, ListKey, ListQuery
 from webui.runtime import StreamRegistry
-from webui.sessionlist import BuiltList, Page, build_list, render_page
+from webui.sessionlist import BuiltList, Page, build_list, render_page, same_list
 from webui.stamp import ProfileSource, SourceStamp
 from webui.store import SourceUnavailable
 from webui.webuidb import Snapshot, WebuiDB
@@ -57,6 +57,7 @@ class SessionLists:
             max_entries=cache_entries,
             build_wait=build_wait,
             recoverable=(SourceUnavailable,),
+            same=same_list,
             clock=clock,
         )
         self._clock = clock

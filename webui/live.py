@@ -41,7 +41,10 @@ class LiveChanges:
         publish = self.ctx.events.publish
         for change in changes:
             if change.kind == "state" and change.profile and is_profile_name(change.profile):
-                if self._changed(change.profile):
+                # While a profile streams its lists are held and per-token commits are noise;
+                # the stream's end is announced and re-validates them.
+                streaming = bool(self.ctx.registry.live((change.profile,)))
+                if self._changed(change.profile) and not streaming:
                     publish(change.profile, "commit")
             elif change.kind == "settings":
                 stat = file_stat(self.ctx.prefs.path)

@@ -15,10 +15,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from webui.endpoints import ctx_of, request_profile, session_row
 from webui.errors import ApiError, bad_param, not_found
 from webui.http import json_response, read_json_object
 from webui.profiles import check_session_id, state_db_path
-from webui.routes import ctx_of, request_profile, session_row
 from webui.runtime import StreamConflict
 from webui.store import SourceUnavailable, read_messages
 from webui.turns import MAX_MESSAGE_CHARS, SessionMissing, StreamEvent

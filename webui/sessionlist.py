@@ -75,6 +75,15 @@ def build_list(
     )
 
 
+def same_list(old: BuiltList, new: BuiltList) -> bool:
+    """Whether a rebuild reproduced ``old`` exactly (then ``old`` and its pages are kept)."""
+    return (
+        old.counts == new.counts
+        and old.row_bytes == new.row_bytes
+        and old.empty.keys() == new.empty.keys()
+    )
+
+
 def _etag(body: bytes) -> str:
     return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
 

@@ -10,10 +10,14 @@ function withoutRow(key) {
 }
 
 export class RowActions {
-  /** @param {object} deps toasts (Toasts), onDeleted(key) so the chat pane can close it */
-  constructor({ toasts, onDeleted }) {
+  /**
+   * @param {object} deps toasts (Toasts), onDeleted(key) so the chat pane can close it,
+   *   refresh() to fetch the list once the server has answered
+   */
+  constructor({ toasts, onDeleted, refresh }) {
     this.toasts = toasts;
     this.onDeleted = onDeleted;
+    this.refresh = refresh;
   }
 
   /** Lay `fields` over the row, run `send`, then `done(data)` (default: take the new row). */
@@ -21,6 +25,7 @@ export class RowActions {
     const key = rowKey(row);
     const patch = { ...state.patches.get(key), ...fields };
     state.patches.set(key, patch);
+    state.edits += 1;
     emit('rows');
     let ok = false;
     try {
@@ -38,7 +43,9 @@ export class RowActions {
       for (const [name, value] of Object.entries(fields)) if (current[name] === value) delete current[name];
       if (Object.keys(current).length === 0) state.patches.delete(key);
     }
+    state.edits += 1;
     emit('rows');
+    this.refresh();
     return ok;
   }
 

@@ -215,7 +215,16 @@ export class ChatPane {
         after = data.next_after;
       }
     } catch (err) {
-      if (generation === this.generation) this.notice(`Couldn't load the messages: ${describeError(err)}`);
+      if (generation !== this.generation) return false;
+      state.chat.loading = false;
+      emit('chat');
+      this.notice(`Couldn't load the messages: ${describeError(err)}`, {
+        label: 'Retry',
+        run: () => {
+          this.notice('Loading messages…');
+          this.load(generation).then((loaded) => loaded && this.rowsChanged());
+        },
+      });
       return false;
     }
     const stick = state.chat.loading || this.nearBottom();
@@ -300,7 +309,9 @@ export class ChatPane {
         if (this.stream !== watcher) return;
         watcher.retries += 1;
         if (watcher.retries > STREAM_RETRIES) {
-          this.finish(watcher, bubble, 'Lost the connection to the reply.');
+          // Gone for good (or the stream is over and forgotten): show what was stored.
+          this.toasts.show('Lost the connection to the reply; showing what was saved.');
+          this.finish(watcher, bubble, null);
           return;
         }
         setTimeout(() => {
@@ -365,8 +376,13 @@ export class ChatPane {
     this.el.scroll.scrollTop = this.el.scroll.scrollHeight;
   }
 
-  notice(text) {
-    setText(this.el.notice, text);
+  /** A line under the messages ("Loading…", an error), optionally with one button. */
+  notice(text, action = null) {
+    if (action) {
+      this.el.notice.replaceChildren(`${text} `, h('button', { type: 'button', class: 'notice-action', onclick: action.run }, action.label));
+    } else {
+      setText(this.el.notice, text);
+    }
     setHidden(this.el.notice, !text);
   }
 

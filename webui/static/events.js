@@ -15,7 +15,7 @@ const IDLE_POLL = 5000;
 const STREAMING_POLL = 2000;
 const MAX_BACKOFF = 30000;
 
-export function backoffDelay(failures) {
+function backoffDelay(failures) {
   return Math.min(MAX_BACKOFF, 1000 * 2 ** Math.max(0, failures - 1));
 }
 
@@ -35,6 +35,14 @@ export class LiveUpdates {
     this.eventRefreshAt = 0; // when an event last caused a refresh
     this.nextAt = null; // when the next scheduled refresh runs (for the error banner)
     this.stopped = false;
+    this.idlePoll = IDLE_POLL;
+    this.streamingPoll = STREAMING_POLL;
+  }
+
+  /** The server's poll intervals (seconds), from /api/health's `client` block. */
+  configure({ idle_poll_interval: idle, stream_poll_interval: streaming } = {}) {
+    if (idle > 0) this.idlePoll = idle * 1000;
+    if (streaming > 0) this.streamingPoll = streaming * 1000;
   }
 
   start() {
@@ -104,9 +112,9 @@ export class LiveUpdates {
     this.pollTimer = null;
     this.nextAt = null;
     if (document.hidden || this.stopped) return;
-    let delay = IDLE_POLL;
+    let delay = this.idlePoll;
     if (this.failures > 0) delay = backoffDelay(this.failures);
-    else if (this.hooks.isStreaming()) delay = STREAMING_POLL;
+    else if (this.hooks.isStreaming()) delay = this.streamingPoll;
     this.nextAt = Date.now() + delay;
     this.pollTimer = setTimeout(() => {
       this.pollTimer = null;

@@ -116,9 +116,32 @@ export class VirtualList {
     }
     for (const key of wanted) changed = this.place(key) || changed;
     for (const [key] of this.nodes) if (!wanted.has(key)) changed = this.place(key) || changed;
+    changed = this.order() || changed;
 
     if (changed) this.onRender();
     if (this.items.length > 0 && end >= this.items.length - this.overscan) this.onNearEnd();
+  }
+
+  /**
+   * Keep the nodes in list order in the DOM too (positions come from transforms), so screen
+   * readers and querySelectorAll see the rows as shown. Only out-of-order nodes move.
+   */
+  order() {
+    const focused = document.activeElement;
+    const sorted = [...this.nodes].sort(([a], [b]) => this.indexByKey.get(a) - this.indexByKey.get(b));
+    let cursor = this.canvas.firstElementChild;
+    let moved = false;
+    for (const [, node] of sorted) {
+      if (node === cursor) {
+        cursor = cursor.nextElementSibling;
+        continue;
+      }
+      this.canvas.insertBefore(node, cursor);
+      moved = true;
+    }
+    // Moving a node drops its focus: give it back.
+    if (moved && focused !== document.activeElement && focused?.isConnected) focused.focus({ preventScroll: true });
+    return moved;
   }
 
   poolFor(type) {
@@ -135,7 +158,7 @@ export class VirtualList {
     if (!node) {
       node = this.poolFor(item.type).pop() ?? this.create(item.type);
       node.dataset.itemType = item.type;
-      this.canvas.append(node);
+      this.canvas.append(node); // order() puts it in its place
       this.nodes.set(key, node);
       changed = true;
     }

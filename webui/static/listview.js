@@ -26,7 +26,7 @@ export class SessionListView {
     this.shownQuery = 0; // the query whose answer is on screen: a new one starts at the top
     this.list = new VirtualList(deps.viewport, deps.canvas, {
       itemHeight: ROW_HEIGHT,
-      overscan: 5,
+      overscan: 4,
       create: createNode,
       update: (node, item) => this.paint(node, item),
       onRender: () => {
@@ -57,19 +57,31 @@ export class SessionListView {
       showProfile: state.allProfiles,
     };
     const items = buildItems(rows, now);
-    if (this.renaming && !items.some((item) => item.key === this.renaming.key)) this.renaming.finish(false);
-    // Tab lands on the active row, or on the first one when that is gone.
-    if (!items.some((item) => item.key === this.activeKey)) {
-      this.activeKey = items.find((item) => item.type === 'row')?.key ?? null;
+    const keys = new Set(items.map((item) => item.key));
+    if (this.renaming && !keys.has(this.renaming.key)) this.renaming.finish(false);
+    let refocus = false;
+    if (!keys.has(this.activeKey)) {
+      // The active row went away (deleted, archived, filtered): the row now in its place
+      // takes over, keyboard focus included, so Delete, Delete, Delete walks down the list.
+      const index = Math.max(0, this.list.indexOf(this.activeKey));
+      const next = items.slice(index).find((item) => item.type === 'row') ?? items.findLast((item) => item.type === 'row');
+      refocus = Boolean(next) && this.viewport.contains(document.activeElement);
+      this.activeKey = next?.key ?? null;
     }
-    this.list.pinned = new Set([this.activeKey, this.renaming?.key].filter(Boolean));
+    this.pin();
     if (state.loaded && state.query !== this.shownQuery) {
       this.shownQuery = state.query;
       this.viewport.scrollTop = 0;
     }
     this.list.setItems(items);
+    if (refocus) this.focusIndex(this.list.indexOf(this.activeKey));
     setClass(this.viewport, 'stale', !state.loaded && rows.length > 0);
     this.renderStatus(rows.length);
+  }
+
+  /** Keep the active row (and a row being renamed) rendered wherever the list scrolls. */
+  pin() {
+    this.list.pinned = new Set([this.activeKey, this.renaming?.key].filter(Boolean));
   }
 
   paint(node, item) {
@@ -125,7 +137,7 @@ export class SessionListView {
     const item = this.rowOf(event.target);
     if (!item || item.key === this.activeKey) return;
     this.activeKey = item.key;
-    this.list.pinned = new Set([this.activeKey, this.renaming?.key].filter(Boolean));
+    this.pin();
     this.list.schedule();
   }
 
@@ -136,7 +148,7 @@ export class SessionListView {
     if (this.itemAt(index - 1)?.type === 'header') this.list.scrollToIndex(index - 1);
     this.list.scrollToIndex(index);
     this.activeKey = item.key;
-    this.list.pinned = new Set([this.activeKey, this.renaming?.key].filter(Boolean));
+    this.pin();
     this.list.renderNow();
     this.list.nodeFor(item.key)?.focus({ preventScroll: true });
   }
@@ -211,10 +223,6 @@ export class SessionListView {
     const index = this.list.indexOf(key);
     if (index < 0) return;
     this.renaming?.finish(false);
-    this.list.pinned.add(key);
-    this.list.scrollToIndex(index);
-    this.list.renderNow();
-    const node = this.list.nodeFor(key);
     const input = h('input', {
       class: 'rename-input',
       type: 'text',
@@ -222,15 +230,17 @@ export class SessionListView {
       'aria-label': 'Chat title',
       value: row.title,
     });
+    let node = null;
     let done = false;
     const finish = (save, refocus = false) => {
       if (done) return;
       done = true;
       this.renaming = null;
+      this.pin();
       input.remove();
-      node.classList.remove('renaming');
+      node?.classList.remove('renaming');
       if (save) this.deps.actions.rename(row, input.value);
-      if (refocus && node.isConnected) node.focus({ preventScroll: true });
+      if (refocus && node?.isConnected) node.focus({ preventScroll: true });
       this.list.schedule();
     };
     input.addEventListener('keydown', (event) => {
@@ -245,6 +255,10 @@ export class SessionListView {
     });
     input.addEventListener('blur', () => finish(true));
     this.renaming = { key, finish };
+    this.pin(); // the row stays rendered while its title is edited, wherever the list scrolls
+    this.list.scrollToIndex(index);
+    this.list.renderNow();
+    node = this.list.nodeFor(key);
     node.classList.add('renaming');
     node.append(input);
     input.focus();

@@ -5,7 +5,7 @@
 //   ListControls  (controls.js)  profile / search / tab / toggle changes -> new query
 //   SessionListView (listview.js) + Sidebar (sidebar.js) + ChatPane (chat.js) paint `state`
 
-import { ApiError, NetworkError, onUnauthorized } from './api.js';
+import { ApiError, NetworkError, onUnauthorized, request } from './api.js';
 import { RowActions } from './actions.js';
 import { ChatPane, locationTarget } from './chat.js';
 import { ListControls } from './controls.js';
@@ -36,6 +36,7 @@ const actions = new RowActions({
   onDeleted: (key) => {
     if (key === state.openKey) chat.close();
   },
+  refresh: () => loader.refresh(),
 });
 
 const listView = new SessionListView({
@@ -58,7 +59,8 @@ function settled(ok, err) {
   live.settled(ok);
   if (ok) {
     // Settings and profiles load beside the list; after an outage, load what is missing.
-    if (state.settings === null) controls.settingsChanged();
+    // (The list asked without settings gets the server's, the same ones: no need to re-ask.)
+    if (state.settings === null) controls.loadSettings().catch(() => {});
     if (state.profiles === null) controls.refreshProfiles();
     return;
   }
@@ -110,4 +112,8 @@ Promise.all([controls.loadSettings(), controls.loadProfiles()]).catch(() => {
 });
 loader.refresh();
 live.start();
+// The poll intervals are server settings; until they arrive the defaults (5 s / 2 s) apply.
+request('GET', '/api/health')
+  .then(({ data }) => live.configure(data.client))
+  .catch(() => {});
 if (target) chat.openTarget(target);

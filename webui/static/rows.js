@@ -82,10 +82,12 @@ function metaText(row, view) {
 export function updateNode(node, item, view) {
   if (item.type === 'header') return setText(node, item.label);
   const { row } = item;
+  const text = row.title || 'Untitled';
   const part = parts.get(node);
   const { title, time, meta, badge, count } = part;
   const when = activityTime(row);
-  const label = relativeTime(when, view.now, view.bounds);
+  // A reply streaming in is activity right now, whatever the stored times say.
+  const label = row.is_streaming ? 'now' : relativeTime(when, view.now, view.bounds);
   let changed = 0;
   changed += setAttr(node, 'data-session-id', row.session_id);
   changed += setAttr(node, 'data-profile', row.profile);
@@ -100,12 +102,12 @@ export function updateNode(node, item, view) {
   changed += setClass(node, 'archived', row.archived);
 
   // Titles are data: they become text nodes and <mark> elements, never markup.
-  if (part.painted?.title !== row.title || part.painted?.q !== view.q) {
-    title.replaceChildren(...highlighted(row.title, view.q));
-    part.painted = { title: row.title, q: view.q };
+  if (part.painted?.title !== text || part.painted?.q !== view.q) {
+    title.replaceChildren(...highlighted(text, view.q));
+    part.painted = { title: text, q: view.q };
     changed += 1;
   }
-  changed += setAttr(title, 'title', row.title);
+  changed += setAttr(title, 'title', text);
   changed += setText(time, label);
   changed += setAttr(time, 'title', fullTime(when));
   changed += setText(badge, row.source_label || row.source || 'Other');
@@ -122,6 +124,6 @@ export function updateNode(node, item, view) {
     title,
   );
   const status = row.is_streaming ? ', replying now' : row.has_pending_user_message ? ', pending' : '';
-  changed += setAttr(node, 'aria-label', `${row.title}, ${row.source_label || row.source}, ${label}${status}`);
+  changed += setAttr(node, 'aria-label', `${text}, ${row.source_label || row.source}, ${label}${status}`);
   return changed > 0;
 }

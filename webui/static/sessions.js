@@ -9,11 +9,13 @@
 // - A refresh asks for what is loaded in windows of up to 5,000 rows (the server's largest
 //   page), each with the ETag of its last answer. When every window answers 304, nothing
 //   changes: no state, no signal, no repaint.
+// - An answer whose request started before a row action (rename, delete …) settled is not
+//   shown: it may predate the action, and would undo its optimistic effect for a moment.
 
 import { ApiError, isAbort, isTransient, request } from './api.js';
 import { emit, metrics, rowKey, state } from './store.js';
 
-export const PAGE_SIZE = 500;
+const PAGE_SIZE = 500;
 const MAX_LIMIT = 5000; // the server's largest page
 
 function roundUp(count) {
@@ -109,7 +111,7 @@ export class SessionLoader {
     }
   }
 
-  /** Run one task; its outcome counts only if no query change overtook it. */
+  /** Run one task; its outcome (answered, or failed) counts only if no query change overtook it. */
   async run(task) {
     const generation = this.generation;
     this.controller = new AbortController();
@@ -139,9 +141,10 @@ export class SessionLoader {
     return last ? last.offset + last.data.sessions.length : 0;
   }
 
-  /** Revalidate everything loaded; true when the answer may be applied. */
+  /** Revalidate everything loaded. True when the server answered for the current query. */
   async revalidate() {
     const generation = this.generation;
+    const edits = state.edits;
     const end = roundUp(Math.max(this.loadedEnd(), 1));
     const pages = [];
     let changed = false;
@@ -159,15 +162,22 @@ export class SessionLoader {
       changed = true;
       if (response.data.next_offset === null) break; // the list got shorter than what was loaded
     }
+    if (edits !== state.edits) {
+      // A row action settled while this was in flight: the answer may predate it. Ask again.
+      this.wantHead = true;
+      return true;
+    }
     if (changed) this.publish(pages);
     return true;
   }
 
   async more() {
     const generation = this.generation;
+    const edits = state.edits;
     const offset = this.loadedEnd();
     const response = await this.fetchPage(offset, PAGE_SIZE, null);
     if (generation !== this.generation || !this.accept(response.data)) return false;
+    if (edits !== state.edits) return true; // as in revalidate; scrolling asks for it again
     this.publish([...this.pages, { offset, limit: PAGE_SIZE, etag: response.etag, data: response.data }]);
     return true;
   }

@@ -45,6 +45,7 @@ export const state = {
 
   // Optimistic edits not yet confirmed: row key -> {title?, pinned?, archived?, deleted?}.
   patches: new Map(),
+  edits: 0, // bumped when a row action starts and ends (see SessionLoader.current)
 
   // Which row is open in the chat pane, and the chat pane's own state (see chat.js).
   openKey: null,
