@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Client
+from clients import Client
 from factory import AgentDB
 from starlette.testclient import TestClient
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Client
+from clients import Client
 from factory import AgentDB
 from freezegun import freeze_time
 from starlette.testclient import TestClient
