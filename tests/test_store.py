@@ -53,7 +53,7 @@ def test_messaging_conversations_on_every_version(
 ) -> None:
     db: AgentDB = agent_db(version=version, journal=journal)
     # v22 added session_key/chat_id; before it, every gateway session stands alone.
-    keyed = {"session_key": "telegram:42"} if version >= 22 else {}
+    keyed: dict[str, Any] = {"session_key": "telegram:42"} if version >= 22 else {}
     old = db.session("telegram", messages=2, end_reason="session_reset", **keyed)
     new = db.session("telegram", messages=2, **keyed)
     rows = listed(agent_home)
@@ -67,7 +67,7 @@ def test_agent_flags_where_the_version_has_them(
 ) -> None:
     db: AgentDB = agent_db(version=version)
     plain = db.session("cli", messages=1)
-    extra: dict[str, dict[str, int]] = {
+    extra: dict[str, dict[str, Any]] = {
         "archived": {"archived": 1} if version >= 14 else {},
         "pinned": {"pinned": 1} if version >= 30 else {},
         "hidden": {"hidden": 1} if version >= 30 else {},
