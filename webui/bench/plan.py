@@ -32,6 +32,8 @@ class Plan:
     command: str
     use_wrk: bool
     load_seconds: float  # one load-generator run
+    rounds: int  # interleaved rounds of every throughput target
+    refresh_seconds: float  # longest a background refresh under load is waited for
     connections: int
     cold_requests: int  # forced rebuilds per size, at most ...
     cold_seconds: float  # ... and for at most this long
@@ -81,7 +83,7 @@ def make_plan(args: argparse.Namespace, environ: Mapping[str, str]) -> Plan:
     sizes = parse_sizes(args.sizes) if sizes_given or not quick else QUICK_SIZES
     if not args.soak_seconds > 0:
         raise ValueError("--soak-seconds: must be above 0")
-    short = 1.0 if smoke else 2.0 if quick else 5.0
+    short = 1.0 if smoke else 2.0 if quick else 3.0
     return Plan(
         sizes=sizes,
         quick=quick,
@@ -91,6 +93,8 @@ def make_plan(args: argparse.Namespace, environ: Mapping[str, str]) -> Plan:
         command=_command(args, sizes_given),
         use_wrk=shutil.which("wrk") is not None and environ.get(LOAD_ENV, "") != "python",
         load_seconds=short,
+        rounds=1 if quick else 3,
+        refresh_seconds=3.0 if smoke else 6.0 if quick else 15.0,
         connections=16,
         cold_requests=5 if smoke else 40 if quick else 100,
         cold_seconds=3.0 if smoke else 5.0 if quick else 20.0,

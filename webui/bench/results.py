@@ -1,0 +1,162 @@
+"""The figures of one bench run, as plain data for the report and the plots."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from webui.bench.load import LoadResult
+
+# Throughput rows: which server answered and what was asked.
+WEBUI, WEBUI_2W, CEILING, NAIVE = "webui", "webui, 2 workers", "ceiling", "naive"
+REVALIDATE, HIT, STREAMING = "304 revalidation", "200 hit", "200 hit, 1 stream overlaid"
+
+
+@dataclass(frozen=True)
+class Throughput:
+    """One target over its rounds: the median round's figures, and totals of every round."""
+
+    server: str
+    scenario: str
+    load: LoadResult  # the median round (by requests per second)
+    cache: dict[str, int] | None  # webui's cache counters over every round
+    rounds: tuple[float, ...]  # requests per second of each round
+    requests: int
+    errors: int
+    statuses: dict[str, int]  # answers by status, where the load generator counted them
+
+
+@dataclass(frozen=True)
+class Cold:
+    """Forced rebuilds: an external commit before every request."""
+
+    requests: int
+    seconds: float
+    client_p50_ms: float | None
+    client_p99_ms: float | None
+    build_p50_ms: float | None  # the server's own Server-Timing build duration
+    build_p99_ms: float | None
+    health: dict[str, float | None]  # /api/health rebuild_time percentiles
+    not_rebuilt: int  # answers whose X-Cache was not "miss"
+
+
+@dataclass
+class SizeResult:
+    size: int
+    rows: int  # the list's total (what one cache entry holds)
+    page_bytes: int  # the 500-row page every throughput row returns
+    cold: Cold | None = None
+    runs: list[Throughput] = field(default_factory=list)
+    stream_live: bool = False  # the overlaid stream was live before and after its run
+    worker_tags: int = 0  # distinct ETags the 2 workers gave for the same unchanged list
+    refresh_seconds: float | None = None  # an idle-TTL refresh while serving hits; None: not done
+    refresh_window: float = 0.0  # how long the refresh was given
+
+    def find_run(self, server: str, scenario: str) -> Throughput | None:
+        for run in self.runs:
+            if run.server == server and run.scenario == scenario:
+                return run
+        return None
+
+    def find(self, server: str, scenario: str) -> LoadResult | None:
+        """The median round of ``server`` answering ``scenario``."""
+        run = self.find_run(server, scenario)
+        return None if run is None else run.load
+
+
+@dataclass(frozen=True)
+class ContentionCase:
+    name: str
+    pollers: int
+    streaming: bool
+    turns: int
+    tokens: int
+    token_rate: float | None  # tokens/s seen by an SSE client
+    gap_p50_ms: float | None  # between token events
+    gap_p99_ms: float | None
+    lag_p50_ms: float | None  # token arrival behind the backend's schedule
+    lag_p99_ms: float | None
+    polls: int
+    poll_p50_ms: float | None
+    poll_p99_ms: float | None
+    poll_errors: int
+    poll_not_modified: int
+    poll_rebuilds: int  # polls answered X-Cache: miss (they waited for a rebuild)
+    poll_rebuild_p50_ms: float | None
+
+
+@dataclass(frozen=True)
+class Freshness:
+    commits: int
+    event_p50_ms: float | None
+    event_p99_ms: float | None
+    events_missed: int  # no event within the bound
+    poll_p50_ms: float | None
+    poll_p99_ms: float | None
+    poll_misses: int  # an immediate poll that did not show the commit
+
+
+@dataclass(frozen=True)
+class Memory:
+    size: int
+    entries: int
+    rows: int  # rows held over all entries
+    rss_one: int  # after the first list
+    rss_full: int  # after every key
+    fds: int
+    threads: int
+
+
+@dataclass(frozen=True)
+class ProfileTable:
+    title: str
+    calls: int  # requests or builds profiled
+    lines: list[tuple[str, float, float]]  # function, own ms per call, cumulative ms per call
+    ours: list[tuple[str, float, float]]  # webui's own functions, by cumulative time
+
+
+@dataclass(frozen=True)
+class EntryMemory:
+    """What one cache entry retains, by allocation site (tracemalloc, in-process)."""
+
+    size: int
+    rows: int
+    retained: int  # bytes
+    row_json: int  # bytes of serialized rows, by length
+    sites: list[tuple[str, int, int]]  # file:line, bytes, blocks
+
+
+@dataclass
+class MainResults:
+    sizes: list[SizeResult] = field(default_factory=list)
+    contention_size: int = 0
+    contention: list[ContentionCase] = field(default_factory=list)
+    freshness: Freshness | None = None
+    memory: Memory | None = None
+    etag_stable: bool | None = None  # the ETag survived an idle refresh with no commit
+    entry_memory: EntryMemory | None = None
+    profiles: list[ProfileTable] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SoakSample:
+    seconds: float
+    rss: int
+    fds: int
+    threads: int
+
+
+@dataclass
+class SoakResults:
+    size: int
+    seconds: float
+    pollers: int
+    requests: int = 0
+    not_modified: int = 0
+    errors: int = 0
+    error_kinds: dict[str, int] = field(default_factory=dict)
+    poll_p50_ms: float | None = None
+    poll_p99_ms: float | None = None
+    turns: int = 0
+    commits: int = 0
+    samples: list[SoakSample] = field(default_factory=list)
+    warmup: float = 0.0
