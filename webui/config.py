@@ -32,7 +32,9 @@ class Settings:
     token: str = _setting(
         "", "Auth token for /api/* (Bearer or login cookie); empty = none.", secret=True
     )
-    idle_ttl: float = _setting(2.5, "Seconds a cached list stays fresh while no stream is live.")
+    idle_ttl: float = _setting(
+        2.5, "Seconds a list is trusted when its stamp could not be read in full (locked db)."
+    )
     streaming_ttl: float = _setting(45.0, "Seconds a cached list is held while a stream is live.")
     stream_poll_interval: float = _setting(2.0, "Browser poll interval while a row streams.")
     idle_poll_interval: float = _setting(5.0, "Browser poll interval while nothing streams.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -82,7 +83,13 @@ class SessionLists:
     def stamp(
         self, key: ListKey, live: tuple[LiveStream, ...], snapshot: Snapshot
     ) -> tuple[SourceStamp, float]:
-        """The stamp of ``key``'s sources now, and the TTL that applies to it."""
+        """The stamp of ``key``'s sources now, and the TTL that applies to it.
+
+        An exact stamp (no stream live in scope, every fingerprint read) proves the sources
+        unchanged while it matches, so its entry never expires: an idle poll never rebuilds.
+        The idle TTL bounds trust in a stamp that could not be read in full (a locked
+        database); the streaming TTL bounds how long per-token commits are held back.
+        """
         parts = tuple(
             self._source(profile).part(
                 frozenset(s.stream_id for s in live if s.profile == profile) if live else _NONE
@@ -90,7 +97,9 @@ class SessionLists:
             for profile in key.profiles
         )
         stamp = SourceStamp(parts, self.prefs.stat, snapshot.journal_version, ())
-        return stamp, self.streaming_ttl if stamp.streaming else self.idle_ttl
+        if stamp.streaming:
+            return stamp, self.streaming_ttl
+        return stamp, math.inf if stamp.exact else self.idle_ttl
 
     def _builder(self, key: ListKey) -> Callable[[], Awaitable[BuiltList]]:
         async def build() -> BuiltList:

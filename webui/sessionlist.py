@@ -66,13 +66,18 @@ def build_list(
     rows = [item.row for item in items]
     return BuiltList(
         rows=rows,
-        row_bytes=[orjson.dumps(row) for row in rows],
+        row_bytes=[_compact(orjson.dumps(row)) for row in rows],
         search=[item.search for item in items],
         position={(r["profile"], r["session_id"]): i for i, r in enumerate(rows)},
         empty=empty,
         counts=counts,
         built_at=wall_time,
     )
+
+
+def _compact(data: bytes) -> bytes:
+    """A right-sized copy: ``orjson.dumps`` leaves each result in a block of several KiB."""
+    return bytes(memoryview(data))
 
 
 def same_list(old: BuiltList, new: BuiltList) -> bool:

@@ -3,6 +3,8 @@
 A stamp is compared for equality only. For each profile in scope it holds the ``state.db``
 and ``-wal`` file stats and a content fingerprint; while a stream is live in that profile the
 volatile parts collapse to the set of live stream ids, so per-token commits change nothing.
+A stamp with every fingerprint read is *exact*: while it is unchanged, nothing the list is
+built from has changed, so a list built from it needs no TTL at all.
 """
 
 from __future__ import annotations
@@ -115,6 +117,15 @@ class SourceStamp:
     @property
     def streaming(self) -> bool:
         return any(p.streaming is not None for p in self.profiles)
+
+    @property
+    def exact(self) -> bool:
+        """Whether every commit since the build would show here: no streaming marker and no
+        fingerprint left unread (a locked database answers ``busy``)."""
+        return all(
+            p.content is not None and p.content.data_version != ContentProbe.BUSY
+            for p in self.profiles
+        )
 
 
 class ProfileSource:
