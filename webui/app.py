@@ -20,6 +20,7 @@ from webui.config import Settings
 from webui.context import AppContext
 from webui.errors import ApiError
 from webui.events import EventBroker
+from webui.list_endpoint import ListSessionsEndpoint
 from webui.lists import SessionLists
 from webui.live import LiveChanges
 from webui.prefs import PreferenceStore
@@ -128,6 +129,8 @@ def create_app(
             ctx.db.close()
 
     routes = [
+        # The poll every tab repeats comes first: it is matched before any other route.
+        Route("/api/sessions", ListSessionsEndpoint(), methods=["GET"]),
         *LIVE_ROUTES,
         *ROUTES,
         *login_routes(),

@@ -24,7 +24,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -44,8 +44,7 @@ class BuildFailed(Exception):
         self.cause = cause
 
 
-@dataclass(frozen=True, slots=True)
-class Lookup(Generic[V]):
+class Lookup(NamedTuple, Generic[V]):
     value: V
     status: str
     build_seconds: float | None = None

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import anyio.to_thread
 
@@ -17,15 +17,15 @@ from webui.profiles import list_profiles, state_db_path
 from webui.query import ListFlags, ListKey, ListQuery
 from webui.runtime import StreamRegistry
 from webui.sessionlist import BuiltList, Page, build_list, render_page, same_list
-from webui.stamp import ProfileSource, SourceStamp
+from webui.stamp import ProfilePart, ProfileSource, SourceStamp
 from webui.store import SourceUnavailable
+from webui.tick import TickMemo
 from webui.webuidb import Snapshot, WebuiDB
 
 _NONE: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True, slots=True)
-class ListResponse:
+class ListResponse(NamedTuple):
     page: Page
     status: str
     build_seconds: float | None
@@ -65,6 +65,7 @@ class SessionLists:
         self._sources: dict[str, ProfileSource] = {}
         self._others: dict[tuple[str, ListFlags], tuple[float, int]] = {}
         self.problems: dict[str, str] = {}
+        self.tick = TickMemo()
 
     def _now(self) -> float:
         return self._clock() if self._clock is not None else time.monotonic()
@@ -90,16 +91,20 @@ class SessionLists:
         The idle TTL bounds trust in a stamp that could not be read in full (a locked
         database); the streaming TTL bounds how long per-token commits are held back.
         """
-        parts = tuple(
-            self._source(profile).part(
-                frozenset(s.stream_id for s in live if s.profile == profile) if live else _NONE
-            )
-            for profile in key.profiles
-        )
+        parts = tuple(self._part(profile, live) for profile in key.profiles)
         stamp = SourceStamp(parts, self.prefs.stat, snapshot.journal_version, ())
         if stamp.streaming:
             return stamp, self.streaming_ttl
         return stamp, math.inf if stamp.exact else self.idle_ttl
+
+    def _part(self, profile: str, live: tuple[LiveStream, ...]) -> ProfilePart:
+        ids = frozenset(s.stream_id for s in live if s.profile == profile) if live else _NONE
+        source = self._source(profile)
+        return self.tick.get((profile, ids), lambda: source.part(ids))
+
+    def snapshot(self) -> Snapshot:
+        """``webui.db``'s journal version and open streams, shared within one loop tick."""
+        return self.tick.get("snapshot", self.db.snapshot)
 
     def _builder(self, key: ListKey) -> Callable[[], Awaitable[BuiltList]]:
         async def build() -> BuiltList:
@@ -130,7 +135,7 @@ class SessionLists:
 
     async def total(self, key: ListKey) -> int:
         """How many rows the list of ``key`` has now (profile counts, other_profiles)."""
-        snapshot = self.db.snapshot()
+        snapshot = self.snapshot()
         live = self.registry.live(key.profiles, snapshot)
         built = (await self.lookup(key, live, snapshot)).value
         overlay = build_overlay(built.position, built.rows, built.search, built.empty, live)
@@ -158,7 +163,7 @@ class SessionLists:
         return total
 
     async def respond(self, query: ListQuery) -> ListResponse:
-        snapshot = self.db.snapshot()
+        snapshot = self.snapshot()
         live = self.registry.live(query.key.profiles, snapshot)
         result = await self.lookup(query.key, live, snapshot)
         built = result.value

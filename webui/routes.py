@@ -28,47 +28,11 @@ from webui.profiles import (
     require_profile,
     state_db_path,
 )
-from webui.query import ListKey, default_flags, parse_int_param, parse_list_query
+from webui.query import ListKey, default_flags, parse_int_param
 from webui.store import SourceUnavailable, read_messages
 from webui.webuidb import WebuiDBError
 
 MAX_TITLE = 100
-
-
-async def list_sessions(request: Request) -> Response:
-    ctx = ctx_of(request)
-    prefs = ctx.prefs.current()
-    query = parse_list_query(
-        request.query_params,
-        fallback_profile=fallback_profile(request, ctx, prefs),
-        gate_defaults=prefs.gates,
-        profile_names=lambda: list_profiles(ctx.home),
-    )
-    require_profile(ctx.home, query.profile)
-    try:
-        result = await ctx.lists.respond(query)
-    except (BuildFailed, CacheTimeout) as exc:
-        raise unavailable(exc) from None
-    headers = {
-        "ETag": result.page.etag,
-        "Cache-Control": "no-cache",
-        "X-Cache": result.status,
-        "X-Server-Time": f"{time.time():.3f}",
-    }
-    if result.build_seconds is not None:
-        headers["Server-Timing"] = f"build;dur={result.build_seconds * 1000:.2f}"
-    if etag_matches(request.headers.get("if-none-match"), result.page.etag):
-        ctx.lists.cache.stats.not_modified += 1
-        return Response(status_code=304, headers=headers)
-    return Response(result.page.body, media_type="application/json", headers=headers)
-
-
-def etag_matches(header: str | None, etag: str) -> bool:
-    """``If-None-Match`` against a strong tag: ``*`` or any listed tag (weak prefix allowed)."""
-    if not header:
-        return False
-    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
-    return "*" in tags or etag in tags
 
 
 async def get_session(request: Request) -> Response:
@@ -274,7 +238,6 @@ async def health(request: Request) -> Response:
 
 
 ROUTES = [
-    Route("/api/sessions", list_sessions, methods=["GET"]),
     Route("/api/sessions", create_session, methods=["POST"]),
     Route("/api/sessions/{session_id}", get_session, methods=["GET"]),
     Route("/api/sessions/{session_id}", patch_session, methods=["PATCH"]),

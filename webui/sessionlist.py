@@ -26,6 +26,7 @@ class Page:
     body: bytes
     etag: str
     total: int
+    etag_bytes: bytes
 
 
 @dataclass(slots=True)
@@ -142,7 +143,8 @@ def render_page(built: BuiltList, query: ListQuery, overlay: Overlay, other_prof
         total = len(matches)
         rows = matches[query.offset : query.offset + query.limit]
     body = _assemble(rows, _meta(built, query, total, counts))
-    page = Page(body, _etag(body), total)
+    etag = _etag(body)
+    page = Page(body, etag, total, etag.encode())
     if plain:
         if len(built.pages) >= PAGE_MEMO:
             built.pages.clear()

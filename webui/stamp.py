@@ -3,7 +3,8 @@
 A stamp is compared for equality only. For each profile in scope it holds the ``state.db``
 and ``-wal`` file stats and a content fingerprint; while a stream is live in that profile the
 volatile parts collapse to the set of live stream ids, so per-token commits change nothing.
-A stamp with every fingerprint read is *exact*: while it is unchanged, nothing the list is
+Stamps are taken on every request, so their parts are named tuples (cheap to make and to
+compare). A stamp with every fingerprint read is *exact*: while it is unchanged, nothing the list is
 built from has changed, so a list built from it needs no TTL at all.
 """
 
@@ -11,13 +12,12 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import quote
 
 
-@dataclass(frozen=True, slots=True)
-class FileStat:
+class FileStat(NamedTuple):
     mtime_ns: int
     size: int
     ino: int
@@ -33,8 +33,7 @@ def file_stat(path: str | Path) -> FileStat | None:
     return FileStat(st.st_mtime_ns, st.st_size, st.st_ino, (st.st_mode & 0o170000) == 0o100000)
 
 
-@dataclass(frozen=True, slots=True)
-class Fingerprint:
+class Fingerprint(NamedTuple):
     """Content identity of a ``state.db``: which file (generation, inode) at which commit."""
 
     generation: int
@@ -96,8 +95,7 @@ class ContentProbe:
         return Fingerprint(self.generation, stat.ino, version)
 
 
-@dataclass(frozen=True, slots=True)
-class ProfilePart:
+class ProfilePart(NamedTuple):
     """One profile's part of a stamp: files and content, or the live-stream marker."""
 
     profile: str
@@ -107,8 +105,7 @@ class ProfilePart:
     streaming: frozenset[str] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class SourceStamp:
+class SourceStamp(NamedTuple):
     profiles: tuple[ProfilePart, ...]
     settings: FileStat | None
     journal_version: int
