@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,16 @@ def get(client: TestClient, **params: Any) -> Any:
 
 def rows(client: TestClient, **params: Any) -> dict[str, dict[str, Any]]:
     return {r["session_id"]: r for r in get(client, **params).json()["sessions"]}
+
+
+def settled(client: TestClient, **params: Any) -> dict[str, dict[str, Any]]:
+    """The rows once the background rebuild has landed (a hit), within a few seconds."""
+    for _ in range(500):
+        response = get(client, **params)
+        if response.headers["x-cache"] == "hit":
+            return {r["session_id"]: r for r in response.json()["sessions"]}
+        time.sleep(0.01)
+    raise AssertionError("the rebuild never landed")
 
 
 def start_stream(client: TestClient, session_id: str, profile: str = "default") -> str:
@@ -167,9 +178,10 @@ def test_per_token_writes_during_a_stream_do_not_rebuild(
     client = make_client()
     get(client)
     stream = start_stream(client, sid)
-    live = rows(client)  # the stream's start re-validates at once
+    live = rows(client)  # at once: the held list stands in, overlaid, while it rebuilds
     assert live[sid]["is_streaming"] is True and live[sid]["active_stream_id"] == stream
     assert next(iter(live)) == sid  # runtime-active rows first
+    settled(client)
     built = rebuilds(client)
     message = db.message(sid, "assistant", "t")
     for n in range(30):  # the agent writes token by token
@@ -183,8 +195,13 @@ def test_per_token_writes_during_a_stream_do_not_rebuild(
     assert rows(client)[sid]["message_count"] == 3  # the live count, entry still held
     assert rebuilds(client) == built
     ctx(client).registry.finish(stream, status="done")
-    after = rows(client)
+    # The end re-validates at once: the held list stands in while it rebuilds, showing the
+    # ended stream's last count, no longer streaming; then the rebuilt list takes over.
+    response = get(client)
+    assert response.headers["x-cache"] == "stale"
+    after = {r["session_id"]: r for r in response.json()["sessions"]}
     assert after[sid]["is_streaming"] is False and after[sid]["message_count"] == 3
+    assert settled(client)[sid]["message_count"] == 3
     assert rebuilds(client) == built + 1
     assert set(after) == {sid, other}
 

@@ -4,17 +4,17 @@ The caller takes the source stamp *before* calling :meth:`SessionListCache.get` 
 any build starts), synchronously, so stamps are ordered like calls. An entry is served as a
 hit while its stamp equals the current one and its TTL has not run out. An expired entry
 whose stamp still matches is served at once (``stale``) while one rebuild runs in the
-background. A changed stamp or a cold key waits — bounded — for the one rebuild of that key;
-a rebuild started before the caller's stamp was taken cannot show what the caller must see,
-so the caller waits for the next one. A rebuild whose value is ``same`` as the
-entry's keeps the old value, so what was derived from it (bytes, ETags) stays valid and an
-unchanged poll still ends in a 304. A failing rebuild serves the last good value as
-``stale`` and is not retried by every request: for ``retry_after`` seconds the same stamp is
-served stale at once.
+background, and so is an entry whose stamp ``stands_in`` for the current one (a change the
+caller can show without a rebuild, e.g. a stream starting). Any other changed stamp or a cold
+key waits — bounded — for the one rebuild of that key; a rebuild started before the caller's
+stamp was taken cannot show what the caller must see, so the caller waits for the next one.
+A rebuild whose value is ``same`` as the entry's keeps the old value, so what was derived
+from it (bytes, ETags) stays valid and an unchanged poll still ends in a 304. A failing
+rebuild serves the last good value as ``stale`` and is not retried by every request: for
+``retry_after`` seconds the same stamp is served stale at once.
 
 The clock is injected and read once per operation; ``time.monotonic`` is looked up at call
-time so freezegun can move it.
-"""
+time so freezegun can move it."""
 
 from __future__ import annotations
 
@@ -102,6 +102,7 @@ class SessionListCache(Generic[K, V]):
         retry_after: float = 1.0,
         recoverable: tuple[type[Exception], ...] = (),
         same: Callable[[V, V], bool] | None = None,
+        stands_in: Callable[[Hashable, Hashable], bool] | None = None,
         clock: Callable[[], float] | None = None,
     ) -> None:
         self.max_entries = max_entries
@@ -109,6 +110,7 @@ class SessionListCache(Generic[K, V]):
         self.retry_after = retry_after
         self.recoverable = recoverable
         self.same = same
+        self.stands_in = stands_in
         self.stats = CacheStats()
         self._clock = clock
         self._entries: OrderedDict[K, _Entry[V]] = OrderedDict()
@@ -142,13 +144,18 @@ class SessionListCache(Generic[K, V]):
                 self._start(key, ticket, stamp, ttl, build)
             self.stats.stale += 1
             return Lookup(entry.value, STALE)
-        if (
-            entry is not None
-            and entry.failed_stamp == stamp
-            and now - entry.failed_at < (self.retry_after)
-        ):
+        if entry is None:
+            return await self._wait(key, ticket, stamp, ttl, build, now + self.build_wait)
+        failed = entry.failed_stamp == stamp and now - entry.failed_at < self.retry_after
+        if failed:
             self.stats.stale += 1
             return Lookup(entry.value, STALE, problem=self.last_problem)
+        if self.stands_in is not None and self.stands_in(entry.stamp, stamp):
+            self._entries.move_to_end(key)
+            if key not in self._flights:
+                self._start(key, ticket, stamp, ttl, build)
+            self.stats.stale += 1
+            return Lookup(entry.value, STALE)
         return await self._wait(key, ticket, stamp, ttl, build, now + self.build_wait)
 
     async def _wait(

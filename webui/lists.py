@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -23,6 +23,7 @@ from webui.tick import TickMemo
 from webui.webuidb import Snapshot, WebuiDB
 
 _NONE: frozenset[str] = frozenset()
+_NO_OVERLAY = Overlay()
 
 
 class ListResponse(NamedTuple):
@@ -30,6 +31,12 @@ class ListResponse(NamedTuple):
     status: str
     build_seconds: float | None
     problem: str | None
+
+
+def _stands_in(old: Hashable, new: Hashable) -> bool:
+    """A list may stand in while it rebuilds when only streams started or ended: the overlay
+    shows a started stream at once, and an ended one with its last count and activity."""
+    return isinstance(old, SourceStamp) and isinstance(new, SourceStamp) and old.stands_in_for(new)
 
 
 class SessionLists:
@@ -59,6 +66,7 @@ class SessionLists:
             build_wait=build_wait,
             recoverable=(SourceUnavailable,),
             same=same_list,
+            stands_in=_stands_in,
             clock=clock,
         )
         self._clock = clock
@@ -92,7 +100,7 @@ class SessionLists:
         database); the streaming TTL bounds how long per-token commits are held back.
         """
         parts = tuple(self._part(profile, live) for profile in key.profiles)
-        stamp = SourceStamp(parts, self.prefs.stat, snapshot.journal_version, ())
+        stamp = SourceStamp(parts, self.prefs.stat, snapshot.structure_version, ())
         if stamp.streaming:
             return stamp, self.streaming_ttl
         return stamp, math.inf if stamp.exact else self.idle_ttl
@@ -133,13 +141,27 @@ class SessionLists:
                 self.problems.pop(profile, None)
         return result
 
+    def _overlay(
+        self, built: BuiltList, key: ListKey, live: tuple[LiveStream, ...], snapshot: Snapshot
+    ) -> Overlay:
+        ended = (
+            self.registry.ended_since(built.built_at, key.profiles, snapshot)
+            if snapshot.ended_streams
+            else ()
+        )
+        if not live and not ended:
+            return _NO_OVERLAY
+        return build_overlay(
+            built.position, built.rows, built.search, built.empty, live, ended, built.pinned_count
+        )
+
     async def total(self, key: ListKey) -> int:
         """How many rows the list of ``key`` has now (profile counts, other_profiles)."""
         snapshot = self.snapshot()
         live = self.registry.live(key.profiles, snapshot)
         built = (await self.lookup(key, live, snapshot)).value
-        overlay = build_overlay(built.position, built.rows, built.search, built.empty, live)
-        return len(built.rows) - len(overlay.replaced) + len(overlay.active)
+        overlay = self._overlay(built, key, live, snapshot)
+        return len(built.rows) - len(overlay.replaced) + len(overlay.added)
 
     async def other_profiles(self, query: ListQuery) -> int:
         """Rows in the other profiles' lists with the same flags: a hint for the picker.
@@ -167,10 +189,6 @@ class SessionLists:
         live = self.registry.live(query.key.profiles, snapshot)
         result = await self.lookup(query.key, live, snapshot)
         built = result.value
-        overlay = (
-            build_overlay(built.position, built.rows, built.search, built.empty, live)
-            if live
-            else Overlay()
-        )
+        overlay = self._overlay(built, query.key, live, snapshot)
         page = render_page(built, query, overlay, await self.other_profiles(query))
         return ListResponse(page, result.status, result.build_seconds, result.problem)

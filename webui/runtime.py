@@ -30,6 +30,7 @@ def to_live(record: StreamRecord) -> LiveStream:
         pending_started_at=record.pending_started_at,
         message_count=record.message_count,
         last_activity_at=record.last_activity_at,
+        ended_at=record.ended_at,
     )
 
 
@@ -51,6 +52,17 @@ class StreamRegistry:
             to_live(r)
             for r in opened
             if (profiles is None or r.profile in profiles) and self.is_live(r, now)
+        )
+
+    def ended_since(
+        self, since: float, profiles: Collection[str], snapshot: Snapshot
+    ) -> tuple[LiveStream, ...]:
+        """Streams in ``profiles`` that ended after ``since`` (and lately), with their last
+        count and activity: what a list built at ``since`` may not show yet."""
+        return tuple(
+            to_live(r)
+            for r in snapshot.ended_streams
+            if r.profile in profiles and r.ended_at is not None and r.ended_at > since
         )
 
     def get(self, stream_id: str) -> StreamRecord | None:

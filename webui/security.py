@@ -86,15 +86,15 @@ class SecurityMiddleware:
 
     def _check(self, scope: Scope) -> ApiError | None:
         path: str = scope["path"]
-        method: str = scope["method"]
         declared = _header(scope, b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body:
             return ApiError(413, "body_too_large", f"the body is over {self.max_body} bytes")
-        protected = path.startswith("/api/") or path == "/login"
-        changing = method not in SAFE_METHODS
-        same = _same_origin(scope)
-        if protected and changing and same is False:
-            return ApiError(403, "cross_origin", "state-changing requests must be same-origin")
+        changing = scope["method"] not in SAFE_METHODS
+        same: bool | None = None
+        if changing and (path.startswith("/api/") or path == "/login"):
+            same = _same_origin(scope)
+            if same is False:
+                return ApiError(403, "cross_origin", "state-changing requests must be same-origin")
         if not self.token or not path.startswith("/api/"):
             return None
         if not token_ok(_presented_token(scope), self.token):

@@ -40,6 +40,7 @@ class BuiltList:
     empty: dict[tuple[str, str], ListedRow]
     counts: dict[str, int]
     built_at: float
+    pinned_count: int
     pages: dict[tuple[object, ...], Page] = field(default_factory=dict)
 
 
@@ -73,6 +74,7 @@ def build_list(
         empty=empty,
         counts=counts,
         built_at=wall_time,
+        pinned_count=sum(1 for item in items if item.pinned),
     )
 
 
@@ -116,7 +118,7 @@ def _meta(
 
 def _counts(built: BuiltList, overlay: Overlay, other_profiles: int) -> dict[str, int]:
     counts = dict(built.counts)
-    for item in overlay.active:
+    for item in overlay.added:
         row = item.row
         if (row["profile"], row["session_id"]) in built.empty and row["source_kind"] in counts:
             counts[row["source_kind"]] += 1
@@ -125,17 +127,21 @@ def _counts(built: BuiltList, overlay: Overlay, other_profiles: int) -> dict[str
 
 
 def render_page(built: BuiltList, query: ListQuery, overlay: Overlay, other_profiles: int) -> Page:
-    """The response body of one page; without overlay or search it is memoized per page."""
-    memo_key = (query.offset, query.limit, query.profile, other_profiles)
+    """The response body of one page; without search it is memoized per page and overlay.
+
+    A live stream's overlay changes with its heartbeat, not with every token, so polls
+    between two heartbeats share one body and one ETag.
+    """
+    memo_key = (query.offset, query.limit, query.profile, other_profiles, overlay.signature)
     plain = not overlay and query.q is None
-    if plain and (page := built.pages.get(memo_key)) is not None:
+    if query.q is None and (page := built.pages.get(memo_key)) is not None:
         return page
     counts = _counts(built, overlay, other_profiles)
     if plain:
         rows = built.row_bytes[query.offset : query.offset + query.limit]
         total = len(built.row_bytes)
     elif query.q is None:
-        total = len(built.row_bytes) - len(overlay.replaced) + len(overlay.active)
+        total = len(built.row_bytes) - len(overlay.replaced) + len(overlay.added)
         stream = visible_rows(built.row_bytes, built.search, overlay, None)
         rows = list(itertools.islice(stream, query.offset, query.offset + query.limit))
     else:
@@ -145,7 +151,7 @@ def render_page(built: BuiltList, query: ListQuery, overlay: Overlay, other_prof
     body = _assemble(rows, _meta(built, query, total, counts))
     etag = _etag(body)
     page = Page(body, etag, total, etag.encode())
-    if plain:
+    if query.q is None:
         if len(built.pages) >= PAGE_MEMO:
             built.pages.clear()
         built.pages[memo_key] = page

@@ -108,12 +108,27 @@ class ProfilePart(NamedTuple):
 class SourceStamp(NamedTuple):
     profiles: tuple[ProfilePart, ...]
     settings: FileStat | None
-    journal_version: int
+    structure_version: int  # webui.db journal: renames, pins, deletes…
     profile_set: tuple[str, ...]
 
     @property
     def streaming(self) -> bool:
         return any(p.streaming is not None for p in self.profiles)
+
+    def stands_in_for(self, newer: SourceStamp) -> bool:
+        """Whether a list built from this stamp may be served for ``newer`` while it rebuilds:
+        the only differences are streams starting or ending in a profile (the overlay shows
+        those at once), nothing structural, no settings change."""
+        return (
+            self.settings == newer.settings
+            and self.structure_version == newer.structure_version
+            and self.profile_set == newer.profile_set
+            and len(self.profiles) == len(newer.profiles)
+            and all(
+                old == new or old.streaming is not None or new.streaming is not None
+                for old, new in zip(self.profiles, newer.profiles, strict=True)
+            )
+        )
 
     @property
     def exact(self) -> bool:

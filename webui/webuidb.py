@@ -21,6 +21,8 @@ from pathlib import Path
 from webui.listing import Override
 
 JOURNAL_KEEP = 2000
+# How long an ended stream stays in snapshots, for lists built before it ended (seconds).
+ENDED_STREAMS_KEPT = 60.0
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: overrides, tombstones, the change journal
@@ -76,6 +78,11 @@ class Snapshot:
 
     journal_version: int
     open_streams: tuple[StreamRecord, ...]
+    # The newest journal entry that is not a stream starting or ending: what lists depend on
+    # (streams reach the lists through their stamp marker and the overlay instead).
+    structure_version: int = 0
+    # Streams that ended lately, with their last count and activity, for lists built before.
+    ended_streams: tuple[StreamRecord, ...] = ()
 
 
 STREAM_COLUMNS = (
@@ -253,13 +260,23 @@ class WebuiDB:
         if version != self._reader_version:
             self._reader.execute("BEGIN")
             try:
-                journal = self._reader.execute("SELECT MAX(version) FROM journal").fetchone()[0]
+                journal, structure = self._reader.execute(
+                    "SELECT MAX(version), MAX(CASE WHEN reason IN "
+                    "('stream_started', 'stream_ended') THEN NULL ELSE version END) FROM journal"
+                ).fetchone()
                 rows = self._reader.execute(
-                    f"SELECT {STREAM_COLUMNS} FROM streams WHERE ended_at IS NULL"
+                    f"SELECT {STREAM_COLUMNS} FROM streams WHERE ended_at IS NULL OR ended_at >= ?",
+                    (self.now() - ENDED_STREAMS_KEPT,),
                 ).fetchall()
             finally:
                 self._reader.execute("COMMIT")
-            self._snapshot = Snapshot(int(journal or 0), tuple(stream_from_row(r) for r in rows))
+            streams = [stream_from_row(r) for r in rows]
+            self._snapshot = Snapshot(
+                int(journal or 0),
+                tuple(s for s in streams if s.ended_at is None),
+                int(structure or 0),
+                tuple(s for s in streams if s.ended_at is not None),
+            )
             self._reader_version = version
         return self._snapshot
 
