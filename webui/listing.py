@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TypedDict
+from typing import NamedTuple, TypedDict
 
 from webui.query import ListFlags
 from webui.sources import source_kind, source_label
@@ -140,10 +140,19 @@ def _conversation(newest: SessionRecord) -> tuple[str, ...] | None:
     return None
 
 
-def listed_row(
-    profile: str, chain: Sequence[SessionRecord], override: Override | None
-) -> ListedRow:
-    """One sidebar row for a chain: the newest segment, with the first segment's start."""
+class _Head(NamedTuple):
+    """What the rules need to know about a chain before its row is made."""
+
+    chain: Sequence[SessionRecord]
+    override: Override | None
+    kind: str
+    activity: float | None
+    pinned: bool
+    archived: bool
+    conversation: tuple[str, ...] | None
+
+
+def _head(chain: Sequence[SessionRecord], override: Override | None) -> _Head:
     newest = chain[-1]
     kind = source_kind(newest.source, has_chat=bool(newest.chat_id or newest.session_key))
     if "_delegate_from" in _markers(newest.model_config):
@@ -152,29 +161,38 @@ def listed_row(
     archived = (
         newest.archived if override is None or override.archived is None else override.archived
     )
-    title = _title(newest, override)
-    updated = newest.last_activity_at or newest.ended_at
-    created = chain[0].started_at
     last = newest.last_message_at
     # The first non-empty of last_message_at, updated_at, created_at (see activity_of).
-    activity = last if last is not None else updated if updated is not None else created
+    if last is not None:
+        activity: float | None = last
+    else:
+        updated = newest.last_activity_at or newest.ended_at
+        activity = updated if updated is not None else chain[0].started_at
+    conversation = _conversation(newest) if kind == "messaging" else None
+    return _Head(chain, override, kind, activity, pinned, archived, conversation)
+
+
+def _listed(profile: str, head: _Head) -> ListedRow:
+    chain = head.chain
+    newest = chain[-1]
+    title = _title(newest, head.override)
     row: SessionRow = {
         "session_id": newest.id,
         "title": title,
         "profile": profile,
         "source": newest.source,
-        "source_kind": kind,
+        "source_kind": head.kind,
         "source_label": source_label(newest.source),
-        "created_at": created,
-        "updated_at": updated,
-        "last_message_at": last,
+        "created_at": chain[0].started_at,
+        "updated_at": newest.last_activity_at or newest.ended_at,
+        "last_message_at": newest.last_message_at,
         "message_count": newest.message_count,
         "model": newest.model,
         "parent_session_id": newest.parent_session_id,
         "ended_at": newest.ended_at,
         "end_reason": newest.end_reason,
-        "pinned": pinned,
-        "archived": archived,
+        "pinned": head.pinned,
+        "archived": head.archived,
         "input_tokens": newest.input_tokens,
         "output_tokens": newest.output_tokens,
         "estimated_cost_usd": newest.estimated_cost_usd,
@@ -183,9 +201,17 @@ def listed_row(
         "has_pending_user_message": False,
         "pending_started_at": None,
     }
-    conversation = _conversation(newest) if kind == "messaging" else None
     search = f"{title}\n{newest.id}".lower()
-    return ListedRow(row, kind, activity, pinned, archived, search, conversation)
+    return ListedRow(
+        row, head.kind, head.activity, head.pinned, head.archived, search, head.conversation
+    )
+
+
+def listed_row(
+    profile: str, chain: Sequence[SessionRecord], override: Override | None
+) -> ListedRow:
+    """One sidebar row for a chain: the newest segment, with the first segment's start."""
+    return _listed(profile, _head(chain, override))
 
 
 def _is_empty(chain: Sequence[SessionRecord]) -> bool:
@@ -205,22 +231,22 @@ def _override_for(
     return None
 
 
-def _newest_per_conversation(rows: list[ListedRow]) -> list[ListedRow]:
-    newest: dict[tuple[str, ...], ListedRow] = {}
-    for item in rows:
-        if item.conversation is None:
+def _newest_per_conversation(heads: list[_Head]) -> list[_Head]:
+    newest: dict[tuple[str, ...], _Head] = {}
+    for head in heads:
+        if head.conversation is None:
             continue
-        current = newest.get(item.conversation)
-        if current is None or (item.activity or 0.0) > (current.activity or 0.0):
-            newest[item.conversation] = item
-    return [r for r in rows if r.conversation is None or newest[r.conversation] is r]
+        current = newest.get(head.conversation)
+        if current is None or (head.activity or 0.0) > (current.activity or 0.0):
+            newest[head.conversation] = head
+    return [h for h in heads if h.conversation is None or newest[h.conversation] is h]
 
 
-def _shown(item: ListedRow, flags: ListFlags) -> bool:
-    gate = _GATES.get(item.kind)
+def _shown(head: _Head, flags: ListFlags) -> bool:
+    gate = _GATES.get(head.kind)
     if gate is not None and not getattr(flags, gate):
         return False
-    return flags.sidebar_source == "all" or flags.sidebar_source == item.kind
+    return flags.sidebar_source == "all" or flags.sidebar_source == head.kind
 
 
 def build_profile_listing(
@@ -230,32 +256,38 @@ def build_profile_listing(
     overrides: Mapping[str, Override],
     tombstones: frozenset[str],
 ) -> ProfileListing:
-    """The rows of one profile that a list with ``flags`` shows, unsorted, and its counts."""
-    eligible: list[ListedRow] = []
-    empty: list[ListedRow] = []
+    """The rows of one profile that a list with ``flags`` shows, unsorted, and its counts.
+
+    The rules run on cheap chain heads; a row (dict, title, search text) is made only for
+    the chains the list shows.
+    """
+    eligible: list[_Head] = []
+    empty: list[_Head] = []
     hidden_ids = {r.id for r in records if r.hidden} if flags.exclude_hidden else set()
     for chain in chains(records):
-        if any(s.id in tombstones for s in chain) or chain[-1].id in hidden_ids:
+        if chain[-1].id in hidden_ids or (tombstones and any(s.id in tombstones for s in chain)):
             continue
-        item = listed_row(profile, chain, _override_for(chain, overrides))
-        if item.kind in _HIDDEN_KINDS:
+        head = _head(chain, _override_for(chain, overrides))
+        if head.kind in _HIDDEN_KINDS:
             continue
-        (empty if _is_empty(chain) else eligible).append(item)
+        (empty if _is_empty(chain) else eligible).append(head)
     if not flags.show_messaging_history:
         eligible = _newest_per_conversation(eligible)
     counts = dict.fromkeys(COUNT_KINDS, 0)
     counts["archived"] = 0
     listing = ProfileListing(counts=counts)
-    for item in eligible:
-        if item.archived:
+    for head in eligible:
+        if head.archived:
             counts["archived"] += 1
             if not flags.include_archived:
                 continue
-        if item.kind in counts:
-            counts[item.kind] += 1
-        if _shown(item, flags):
-            listing.rows.append(item)
+        if head.kind in counts:
+            counts[head.kind] += 1
+        if _shown(head, flags):
+            listing.rows.append(_listed(profile, head))
     listing.empty = [
-        e for e in empty if _shown(e, flags) and (flags.include_archived or not e.archived)
+        _listed(profile, e)
+        for e in empty
+        if _shown(e, flags) and (flags.include_archived or not e.archived)
     ]
     return listing
