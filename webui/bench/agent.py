@@ -37,6 +37,11 @@ class ExternalWriter:
         with write_transaction(self._conn):
             update_session(self._conn, session_id, title=title)
 
+    def touch(self, session_id: str) -> None:
+        """A commit that changes nothing a list shows (the title set to itself)."""
+        with write_transaction(self._conn):
+            self._conn.execute("UPDATE sessions SET title = title WHERE id = ?", (session_id,))
+
     def new_session(self) -> str:
         """A new terminal session with one user message, in one transaction; returns its id."""
         now = time.time()

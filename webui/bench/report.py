@@ -190,7 +190,7 @@ def rebuild_table(sizes: Sequence[SizeResult]) -> str:
         "build p99 ms",
         "client p50 ms",
         "client p99 ms",
-        "idle refresh under load",
+        "rebuild after a commit, under load",
         "/api/health p50 / p95 / p99 ms",
         "req/s",
         "not a miss",

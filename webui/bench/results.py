@@ -48,7 +48,9 @@ class SizeResult:
     runs: list[Throughput] = field(default_factory=list)
     stream_live: bool = False  # the overlaid stream was live before and after its run
     worker_tags: int = 0  # distinct ETags the 2 workers gave for the same unchanged list
-    refresh_seconds: float | None = None  # an idle-TTL refresh while serving hits; None: not done
+    refresh_seconds: float | None = (
+        None  # a rebuild after a commit while serving hits; None: not done
+    )
     refresh_window: float = 0.0  # how long the refresh was given
 
     def find_run(self, server: str, scenario: str) -> Throughput | None:
@@ -132,7 +134,7 @@ class MainResults:
     contention: list[ContentionCase] = field(default_factory=list)
     freshness: Freshness | None = None
     memory: Memory | None = None
-    etag_stable: bool | None = None  # the ETag survived an idle refresh with no commit
+    etag_stable: bool | None = None  # the ETag survived a rebuild of an unchanged list
     entry_memory: EntryMemory | None = None
     profiles: list[ProfileTable] = field(default_factory=list)
 

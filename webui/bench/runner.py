@@ -27,7 +27,7 @@ from webui.bench.plots import main_plots, soak_plot
 from webui.bench.profiling import entry_memory, profile_rebuild, profile_requests
 from webui.bench.report import RunInfo, main_section, soak_section
 from webui.bench.results import MainResults
-from webui.bench.scenarios import idle_etag_stable, idle_ttl, measure_size
+from webui.bench.scenarios import etag_survives_unchanged_rebuild, measure_size
 from webui.bench.servers import client, webui_server
 from webui.bench.soak import run_soak
 from webui.bench.targets import Verdict, main_verdicts, soak_verdicts
@@ -63,7 +63,7 @@ def _live_steps(results: MainResults, plan: Plan, work: Path, step: Callable[[st
         results.contention = asyncio.run(measure_contention(process, plan))
         results.freshness = asyncio.run(measure_freshness(process, home, plan))
         with client(process.url, timeout=120) as http:
-            results.etag_stable = idle_etag_stable(http, idle_ttl())
+            results.etag_stable = etag_survives_unchanged_rebuild(http, home)
     step(f"{plan.mid_size} sessions: memory with {plan.memory_keys} cache entries")
     results.memory = measure_memory(home, plan.mid_size, plan, work)
     return home
