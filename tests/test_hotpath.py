@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from clients import Client
 from factory import AgentDB, make_agent_db
 
+from webui.app import create_app
+from webui.config import load_settings
 from webui.tick import TickMemo
 
 
@@ -96,3 +99,52 @@ def test_bad_parameters_are_still_rejected_every_time(make_client: Client) -> No
         response = client.get("/api/sessions", params={"limit": "many"})
         assert response.status_code == 400
         assert response.json()["error"]["param"] == "limit"
+
+
+async def _poll(app: Any) -> tuple[int, bytes]:
+    """One ``GET /api/sessions`` straight through the ASGI app: status and body."""
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+        "scheme": "http", "path": "/api/sessions", "raw_path": b"/api/sessions",
+        "query_string": b"", "root_path": "", "headers": [(b"host", b"testserver")],
+        "client": ("127.0.0.1", 1), "server": ("testserver", 80), "app": app, "state": {},
+    }  # fmt: skip
+    await app(scope, receive, send)
+    return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+
+
+def test_polls_in_one_tick_share_one_lookup_and_a_later_poll_sees_a_commit(
+    agent_db: Callable[..., AgentDB], agent_home: Path
+) -> None:
+    db = agent_db()
+    sid = db.session("cli", title="Before", messages=1)
+    app = create_app(load_settings(overrides={"home": agent_home, "watch": False}))
+
+    async def main() -> None:
+        async with app.router.lifespan_context(app):
+            lists = app.state.ctx.lists
+            await _poll(app)  # built
+            lookups = 0
+            respond = lists.respond
+
+            async def counted(query: Any) -> Any:
+                nonlocal lookups
+                lookups += 1
+                return await respond(query)
+
+            lists.respond = counted
+            first, second = await asyncio.gather(_poll(app), _poll(app))  # one tick
+            assert lookups == 1 and first == second and first[0] == 200
+            db.update(sid, title="After")  # committed before the next poll is sent
+            status, body = await _poll(app)
+            assert lookups == 2 and status == 200 and b'"After"' in body
+
+    asyncio.run(main())

@@ -3,8 +3,9 @@
 The other endpoints are Starlette functions; this one skips the ``Request`` and ``Response``
 objects on its hot path: the validated query is memoized per raw query string, profile cookie,
 preferences and ``profiles/`` folder stat (anything else goes through the full validation,
-errors included), headers go out pre-encoded, and the source reads are shared within a loop
-tick (``webui.tick``). What is left per poll is the stamp, a dictionary lookup and the send.
+errors included), headers go out pre-encoded, and the source reads — and a hit made from
+them — are shared within a loop tick (``webui.tick``). What is left per poll is, once per
+tick, the stamp, then a dictionary lookup and the send.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
-from webui.cache import BuildFailed, CacheTimeout
+from webui.cache import HIT, BuildFailed, CacheTimeout
 from webui.context import AppContext
 from webui.endpoints import fallback_profile, unavailable
 from webui.lists import ListResponse
@@ -60,10 +61,7 @@ class ListSessionsEndpoint:
             elif name == b"cookie":
                 cookie = value
         query = self._query(ctx, scope, cookie)
-        try:
-            result = await ctx.lists.respond(query)
-        except (BuildFailed, CacheTimeout) as exc:
-            raise unavailable(exc) from None
+        result = await _respond(ctx, query)
         page = result.page
         headers = _headers(result)
         if etag_matches(tags, page.etag):
@@ -88,6 +86,24 @@ class ListSessionsEndpoint:
                 self._queries.clear()
             self._queries[key] = query
         return query
+
+
+async def _respond(ctx: AppContext, query: ListQuery) -> ListResponse:
+    """The answer to ``query``; a hit made from this tick's reads is shared with the rest of
+    the tick (the same poll from every tab costs one lookup per tick)."""
+    tick, lists = ctx.lists.tick, ctx.lists
+    shared = tick.peek(query)
+    if isinstance(shared, ListResponse):
+        lists.cache.stats.hits += 1
+        return shared
+    generation = tick.generation
+    try:
+        result = await lists.respond(query)
+    except (BuildFailed, CacheTimeout) as exc:
+        raise unavailable(exc) from None
+    if result.status == HIT and tick.generation == generation:
+        tick.put(query, result)
+    return result
 
 
 def parse(ctx: AppContext, request: Request, prefs: Preferences) -> ListQuery:

@@ -22,17 +22,31 @@ T = TypeVar("T")
 class TickMemo:
     def __init__(self) -> None:
         self._values: dict[Hashable, object] = {}
+        # Bumped by every clear: equal before and after some work means no clear ran in
+        # between, so whatever the work read from here is still shared now.
+        self.generation = 0
+
+    def _clear(self) -> None:
+        self._values.clear()
+        self.generation += 1
 
     def get(self, key: Hashable, compute: Callable[[], T]) -> T:
         values = self._values
         if key in values:
             return cast(T, values[key])
         value = compute()
+        self.put(key, value)
+        return value
+
+    def peek(self, key: Hashable) -> object | None:
+        return self._values.get(key)
+
+    def put(self, key: Hashable, value: object) -> None:
+        """Share ``value`` until the clear; only for values made from reads shared here."""
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # no loop, no queue to reason about: nothing is shared
-            return value
-        if not values:
-            loop.call_soon(values.clear)
-        values[key] = value
-        return value
+            return
+        if not self._values:
+            loop.call_soon(self._clear)
+        self._values[key] = value
