@@ -22,6 +22,11 @@ SETTINGS_ENV = "WEBUI_RESOLVED_SETTINGS"
 GC_THRESHOLDS = (50_000, 20, 20)
 
 
+# Tabs poll every few seconds on a kept-alive connection; uvicorn's default of 5 s equals the
+# idle poll interval, so polls would race the server closing the connection under them.
+KEEP_ALIVE_SECONDS = 65
+
+
 def tune_gc() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
@@ -60,6 +65,7 @@ def run(settings: Settings) -> int:
             workers=settings.workers,
             log_level=settings.log_level,
             access_log=False,
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
         )
         return 0
     from webui.app import create_app
@@ -70,5 +76,6 @@ def run(settings: Settings) -> int:
         port=settings.port,
         log_level=settings.log_level,
         access_log=False,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
     return 0

@@ -30,6 +30,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from webui.server import KEEP_ALIVE_SECONDS
+
 
 async def _health(request: Request) -> Response:
     return PlainTextResponse("ok")
@@ -86,7 +88,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.kind == "ceiling"
         else naive_app(json.loads(body), args.db)
     )
-    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=args.port,
+        log_level="warning",
+        access_log=False,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+    )
     return 0
 
 
