@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import overload
 
 import orjson
 
@@ -29,11 +30,40 @@ class Page:
     etag_bytes: bytes
 
 
+class RowView(Sequence[SessionRow]):
+    """The rows of a built list as dicts, decoded from their bytes on demand.
+
+    Only the overlay needs a row as a dict — the one or two rows a live stream touches — so
+    a cache entry keeps each row once, as bytes, rather than a dict beside them.
+    """
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: list[bytes]) -> None:
+        self._data = data
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    @overload
+    def __getitem__(self, index: int) -> SessionRow: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[SessionRow]: ...
+    def __getitem__(self, index: int | slice) -> SessionRow | list[SessionRow]:
+        if isinstance(index, slice):
+            return [orjson.loads(data) for data in self._data[index]]
+        row: SessionRow = orjson.loads(self._data[index])
+        return row
+
+
 @dataclass(slots=True)
 class BuiltList:
-    """One cache entry's value: base-ordered rows, their bytes and what the overlay needs."""
+    """One cache entry's value: base-ordered row bytes and what the overlay needs.
 
-    rows: list[SessionRow]
+    Pages are memoized: every plain page (no overlay) up to ``PAGE_MEMO``, and the pages of
+    the newest overlay only (a live stream's overlay changes with each heartbeat).
+    """
+
     row_bytes: list[bytes]
     search: list[str]
     position: dict[tuple[str, str], int]
@@ -42,6 +72,12 @@ class BuiltList:
     built_at: float
     pinned_count: int
     pages: dict[tuple[object, ...], Page] = field(default_factory=dict)
+    overlaid: dict[tuple[object, ...], Page] = field(default_factory=dict)
+    overlay_signature: bytes = b""
+
+    @property
+    def rows(self) -> RowView:
+        return RowView(self.row_bytes)
 
 
 def build_list(
@@ -67,7 +103,6 @@ def build_list(
     items.sort(key=base_sort_key)
     rows = [item.row for item in items]
     return BuiltList(
-        rows=rows,
         row_bytes=[_compact(orjson.dumps(row)) for row in rows],
         search=[item.search for item in items],
         position={(r["profile"], r["session_id"]): i for i, r in enumerate(rows)},
@@ -127,14 +162,18 @@ def _counts(built: BuiltList, overlay: Overlay, other_profiles: int) -> dict[str
 
 
 def render_page(built: BuiltList, query: ListQuery, overlay: Overlay, other_profiles: int) -> Page:
-    """The response body of one page; without search it is memoized per page and overlay.
+    """The response body of one page; without search it is memoized (see ``BuiltList``).
 
     A live stream's overlay changes with its heartbeat, not with every token, so polls
     between two heartbeats share one body and one ETag.
     """
-    memo_key = (query.offset, query.limit, query.profile, other_profiles, overlay.signature)
+    memo_key = (query.offset, query.limit, query.profile, other_profiles)
     plain = not overlay and query.q is None
-    if query.q is None and (page := built.pages.get(memo_key)) is not None:
+    memo = built.pages if plain else built.overlaid
+    if query.q is None and overlay.signature != built.overlay_signature and not plain:
+        built.overlaid, built.overlay_signature = {}, overlay.signature
+        memo = built.overlaid
+    if query.q is None and (page := memo.get(memo_key)) is not None:
         return page
     counts = _counts(built, overlay, other_profiles)
     if plain:
@@ -152,7 +191,7 @@ def render_page(built: BuiltList, query: ListQuery, overlay: Overlay, other_prof
     etag = _etag(body)
     page = Page(body, etag, total, etag.encode())
     if query.q is None:
-        if len(built.pages) >= PAGE_MEMO:
-            built.pages.clear()
-        built.pages[memo_key] = page
+        if len(memo) >= PAGE_MEMO:
+            memo.clear()
+        memo[memo_key] = page
     return page
