@@ -29,7 +29,7 @@ from webui.routes_live import LIVE_ROUTES
 from webui.runtime import StreamRegistry
 from webui.security import SecurityMiddleware, login_routes
 from webui.turns import TurnManager
-from webui.webuidb import WebuiDB
+from webui.webuidb import WebuiDB, WebuiDBError
 from webui.writers import WriterPool
 
 STATIC = Path(__file__).parent / "static"
@@ -40,6 +40,11 @@ async def _api_error(request: Request, exc: Exception) -> Response:
     return exc.response()
 
 
+async def _webui_db_error(request: Request, exc: Exception) -> Response:
+    """webui.db could not be written (locked past the busy timeout, read-only home)."""
+    return ApiError(503, "webui_db_unavailable", str(exc)).response()
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
@@ -47,8 +52,18 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 405:
         return ApiError(
             405, "method_not_allowed", f"{request.method} is not allowed here"
-        ).response(headers=dict(exc.headers or {}))
+        ).response(headers={"Allow": _allowed(request)})
     return ApiError(exc.status_code, "http_error", str(exc.detail)).response()
+
+
+def _allowed(request: Request) -> str:
+    """Every method some route takes on this path (one path's methods may be split between
+    several routes: Starlette's own 405 names only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        if isinstance(route, Route) and route.path_regex.match(request.url.path):
+            methods.update(route.methods or ())
+    return ", ".join(sorted(methods))
 
 
 async def index(request: Request) -> Response:
@@ -141,5 +156,9 @@ def create_app(
         routes=routes,
         lifespan=lifespan,
         middleware=[Middleware(SecurityMiddleware, settings=settings)],
-        exception_handlers={ApiError: _api_error, HTTPException: _http_error},
+        exception_handlers={
+            ApiError: _api_error,
+            HTTPException: _http_error,
+            WebuiDBError: _webui_db_error,
+        },
     )

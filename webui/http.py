@@ -35,7 +35,7 @@ async def read_json_object(request: Request, max_bytes: int) -> dict[str, Any]:
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
-        raise ApiError(400, "invalid_json", "the body is not valid JSON") from None
+        raise ApiError(400, "invalid_json", "the body is not valid JSON", "body") from None
     if not isinstance(data, dict):
-        raise ApiError(400, "invalid_json", "the body must be a JSON object")
+        raise ApiError(400, "invalid_json", "the body must be a JSON object", "body")
     return data

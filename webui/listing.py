@@ -191,8 +191,9 @@ def _listed(profile: str, head: _Head) -> ListedRow:
         "parent_session_id": newest.parent_session_id,
         "ended_at": newest.ended_at,
         "end_reason": newest.end_reason,
-        "pinned": head.pinned,
-        "archived": head.archived,
+        # The agent's flags arrive from SQLite as 0/1: the API's are JSON booleans.
+        "pinned": bool(head.pinned),
+        "archived": bool(head.archived),
         "input_tokens": newest.input_tokens,
         "output_tokens": newest.output_tokens,
         "estimated_cost_usd": newest.estimated_cost_usd,

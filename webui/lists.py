@@ -10,14 +10,14 @@ from typing import NamedTuple
 
 import anyio.to_thread
 
-from webui.cache import Lookup, SessionListCache
+from webui.cache import BuildFailed, CacheTimeout, Lookup, SessionListCache
 from webui.overlay import LiveStream, Overlay, build_overlay
 from webui.prefs import PreferenceStore
 from webui.profiles import list_profiles, state_db_path
 from webui.query import ListFlags, ListKey, ListQuery
 from webui.runtime import StreamRegistry
 from webui.sessionlist import BuiltList, Page, build_list, render_page, same_list
-from webui.stamp import ProfilePart, ProfileSource, SourceStamp
+from webui.stamp import ProfilePart, ProfileSource, SourceStamp, file_stat
 from webui.store import SourceUnavailable
 from webui.tick import TickMemo
 from webui.webuidb import Snapshot, WebuiDB
@@ -114,18 +114,36 @@ class SessionLists:
         """``webui.db``'s journal version and open streams, shared within one loop tick."""
         return self.tick.get("snapshot", self.db.snapshot)
 
+    def _check_files(self, key: ListKey) -> None:
+        """A ``state.db`` that was there and is gone (a restore in progress, a mistake), or
+        that is not a file, is a problem to report, not an empty list: the last good list
+        is served until the file is back. Missing from the start, it is an empty list."""
+        for profile in key.profiles:
+            path = state_db_path(self.home, profile)
+            stat = file_stat(path)
+            if stat is not None and not stat.is_file:
+                raise SourceUnavailable(path, "unreadable", "it is not a regular file")
+            source = self._sources.get(profile)
+            if stat is None and source is not None and source.probe.generation > 0:
+                raise SourceUnavailable(
+                    path, "missing", "the file was removed; serving the last good list"
+                )
+
     def _builder(self, key: ListKey) -> Callable[[], Awaitable[BuiltList]]:
         async def build() -> BuiltList:
             wall = time.time()
-            return await anyio.to_thread.run_sync(
-                lambda: build_list(
+
+            def run() -> BuiltList:
+                self._check_files(key)
+                return build_list(
                     key,
                     home=self.home,
                     busy_timeout=self.busy_timeout,
                     profile_state=self.db.read_profile_state,
                     wall_time=wall,
                 )
-            )
+
+            return await anyio.to_thread.run_sync(run)
 
         return build
 
@@ -133,7 +151,12 @@ class SessionLists:
         self, key: ListKey, live: tuple[LiveStream, ...], snapshot: Snapshot
     ) -> Lookup[BuiltList]:
         stamp, ttl = self.stamp(key, live, snapshot)
-        result = await self.cache.get(key, stamp, ttl, self._builder(key))
+        try:
+            result = await self.cache.get(key, stamp, ttl, self._builder(key))
+        except BuildFailed as exc:  # no good list at all: still reported in health
+            for profile in key.profiles:
+                self.problems[profile] = str(exc)
+            raise
         for profile in key.profiles:
             if result.problem:
                 self.problems[profile] = result.problem
@@ -178,7 +201,10 @@ class SessionLists:
         total = 0
         for profile in list_profiles(self.home):
             if profile not in query.key.profiles:
-                total += await self.total(ListKey((profile,), False, query.key.flags))
+                try:
+                    total += await self.total(ListKey((profile,), False, query.key.flags))
+                except (BuildFailed, CacheTimeout):
+                    continue  # unreadable (reported in health): it must not fail this list
         if len(self._others) > 256:
             self._others.clear()
         self._others[memo_key] = (now, total)

@@ -22,6 +22,7 @@ from webui.endpoints import (
 )
 from webui.errors import ApiError, bad_param
 from webui.http import json_response, read_json_object
+from webui.openapi import openapi_document
 from webui.profiles import (
     check_session_id,
     list_profiles,
@@ -88,6 +89,7 @@ async def create_session(request: Request) -> Response:
         raise bad_param("profile", "profile must be a string")
     require_profile(ctx.home, profile)
     title = _title(body["title"]) if body.get("title") is not None else None
+    ctx.db.require_writable()  # degraded mode: no chat that could never take a turn
     writer = await anyio.to_thread.run_sync(ctx.writers.get, profile)
     session_id = await anyio.to_thread.run_sync(
         lambda: writer.create_session(now=time.time(), title=title)
@@ -206,6 +208,8 @@ async def health(request: Request) -> Response:
         warnings.append(ctx.prefs.problem)
     if ctx.watcher_problem:
         warnings.append(ctx.watcher_problem)
+    if ctx.db.problem:
+        warnings.append(ctx.db.problem)
     return json_response(
         {
             "status": "degraded" if warnings else "ok",
@@ -214,6 +218,8 @@ async def health(request: Request) -> Response:
             "warnings": warnings,
             "settings_problem": ctx.prefs.problem,
             "source_problems": problems,
+            "read_only": ctx.db.read_only,
+            "webui_db_problem": ctx.db.problem,
             "live_streams": len(ctx.registry.live()),
             "client": {
                 "idle_poll_interval": ctx.settings.idle_poll_interval,
@@ -237,6 +243,10 @@ async def health(request: Request) -> Response:
     )
 
 
+async def openapi(request: Request) -> Response:
+    return json_response(openapi_document())
+
+
 ROUTES = [
     Route("/api/sessions", create_session, methods=["POST"]),
     Route("/api/sessions/{session_id}", get_session, methods=["GET"]),
@@ -249,4 +259,5 @@ ROUTES = [
     Route("/api/profiles", get_profiles, methods=["GET"]),
     Route("/api/profile/switch", switch_profile, methods=["POST"]),
     Route("/api/health", health, methods=["GET"]),
+    Route("/api/openapi.json", openapi, methods=["GET"]),
 ]

@@ -66,10 +66,9 @@ class StreamRegistry:
         )
 
     def get(self, stream_id: str) -> StreamRecord | None:
-        with self.db.write() as conn:
-            row = conn.execute(
-                f"SELECT {STREAM_COLUMNS} FROM streams WHERE stream_id = ?", (stream_id,)
-            ).fetchone()
+        row = self.db.query_one(
+            f"SELECT {STREAM_COLUMNS} FROM streams WHERE stream_id = ?", (stream_id,)
+        )
         return None if row is None else stream_from_row(row)
 
     def start(

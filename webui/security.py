@@ -23,6 +23,7 @@ from webui.errors import ApiError
 
 TOKEN_COOKIE = "webui_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+LOGIN_MAX_BYTES = 4096
 
 
 def is_loopback(host: str) -> bool:
@@ -122,8 +123,13 @@ async def login_page(request: Request) -> Response:
 
 async def login(request: Request) -> Response:
     settings: Settings = request.app.state.ctx.settings
-    body = (await request.body())[:4096].decode("utf-8", "replace")
-    presented = (parse_qs(body).get("token") or [""])[0]
+    # Read at most a small form: a chunked body without a length is not buffered whole.
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw.extend(chunk)
+        if len(raw) > LOGIN_MAX_BYTES:
+            return ApiError(413, "body_too_large", "the sign-in form is too large").response()
+    presented = (parse_qs(raw.decode("utf-8", "replace")).get("token") or [""])[0]
     if not settings.token or not token_ok(presented, settings.token):
         page = LOGIN_PAGE.replace("%ERROR%", '<p class="error" role="alert">Wrong token.</p>')
         return HTMLResponse(page, status_code=401)

@@ -22,6 +22,7 @@ import anyio.to_thread
 from webui.backends import Backend, BackendError, ChatMessage
 from webui.events import EventBroker
 from webui.runtime import StreamRegistry
+from webui.webuidb import WebuiDBError
 from webui.writer import AgentWriter, DatabaseBusy
 from webui.writers import WriterPool
 
@@ -116,8 +117,8 @@ class TurnManager:
             status = "cancelled"
         finally:
             beat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await beat
+            # A heartbeat that failed (state.db locked) must not keep the turn from ending.
+            await asyncio.gather(beat, return_exceptions=True)
             await self._finish(turn, writer, status, error)
 
     async def _token(self, turn: Turn, writer: AgentWriter, chunk: str) -> None:
@@ -142,15 +143,18 @@ class TurnManager:
 
     async def _beat(self, turn: Turn, writer: AgentWriter, *, clear_pending: bool = False) -> None:
         count = await anyio.to_thread.run_sync(lambda: writer.message_count(turn.session_id))
-        await anyio.to_thread.run_sync(
-            lambda: self.registry.heartbeat(
-                turn.stream_id,
-                message_count=count,
-                last_activity_at=time.time(),
-                assistant_message_id=turn.message_id,
-                clear_pending=clear_pending,
+        # webui.db locked by another process: the reply goes on (it is written to state.db)
+        # and the next heartbeat tries again.
+        with contextlib.suppress(WebuiDBError):
+            await anyio.to_thread.run_sync(
+                lambda: self.registry.heartbeat(
+                    turn.stream_id,
+                    message_count=count,
+                    last_activity_at=time.time(),
+                    assistant_message_id=turn.message_id,
+                    clear_pending=clear_pending,
+                )
             )
-        )
 
     async def _heartbeat(self, turn: Turn, writer: AgentWriter) -> None:
         while True:
@@ -175,9 +179,12 @@ class TurnManager:
                     finish_reason=reason,
                 )
             )
-        await anyio.to_thread.run_sync(
-            lambda: self.registry.finish(turn.stream_id, status=status, error=error)
-        )
+        # If webui.db stays locked the registry keeps the stream open, but without heartbeats
+        # it stops counting as live within stream_stale_after; the reply is in state.db.
+        with contextlib.suppress(WebuiDBError):
+            await anyio.to_thread.run_sync(
+                lambda: self.registry.finish(turn.stream_id, status=status, error=error)
+            )
         if error is not None:
             turn.outcome = StreamEvent("error", {"message": error, "status": status})
         else:

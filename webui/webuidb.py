@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from webui.listing import Override
 
@@ -107,10 +108,18 @@ class WebuiDB:
         self._busy_timeout = busy_timeout
         self._wall_clock = wall_clock
         self._lock = threading.Lock()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = self._connect()
-        self._migrate()
-        self._reader = self._connect()
+        self._uri = str(path)
+        # Why webui.db cannot be written (the home's webui/ is not a writable folder, the
+        # file cannot be opened): then lists are still served from what can be read, and
+        # every change is refused with a clear error (degraded mode).
+        self.problem: str | None = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._writer = self._connect()
+            self._migrate()
+            self._reader = self._connect()
+        except (OSError, sqlite3.Error) as exc:
+            self._degrade(exc)
         self._reader_version: int | None = None
         self._snapshot = Snapshot(0, ())
 
@@ -121,9 +130,58 @@ class WebuiDB:
         conn = sqlite3.connect(
             self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False
         )
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.Error:
+            conn.close()
+            raise
         return conn
+
+    @property
+    def read_only(self) -> bool:
+        return self.problem is not None
+
+    def _degrade(self, exc: BaseException) -> None:
+        """Serve read-only: the existing webui.db opened read-only when it can be (its
+        overrides and tombstones still apply), else an empty in-memory one."""
+        for name in ("_writer", "_reader"):
+            conn = getattr(self, name, None)
+            if conn is not None:
+                conn.close()
+        folder = self.path.parent
+        if folder.exists() and not folder.is_dir():
+            exc = NotADirectoryError(f"{folder} is not a folder")
+        self.problem = (
+            f"webui.db cannot be written ({exc}): lists are served read-only and "
+            "changes are refused until the home's webui/ folder is writable (restart then)"
+        )
+        location = quote(str(self.path.absolute()))
+        for uri in (f"file:{location}?mode=ro", f"file:{location}?mode=ro&immutable=1"):
+            try:
+                conn = self._open_uri(uri)
+                version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            except sqlite3.Error:
+                continue
+            if version == len(MIGRATIONS):
+                self._uri, self._writer, self._reader = uri, conn, self._open_uri(uri)
+                return
+            conn.close()
+        # Nothing readable: an empty database in memory, alive while these connections are.
+        self._uri = f"file:webui-readonly-{id(self)}?mode=memory&cache=shared"
+        self._writer = self._open_uri(self._uri)
+        for script in MIGRATIONS:
+            self._writer.executescript(script)
+        self._reader = self._open_uri(self._uri)
+
+    def _open_uri(self, uri: str) -> sqlite3.Connection:
+        return sqlite3.connect(
+            uri, uri=True, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False
+        )
+
+    def require_writable(self) -> None:
+        if self.problem is not None:
+            raise WebuiDBError(self.problem)
 
     def _migrate(self) -> None:
         with self._lock:
@@ -153,6 +211,7 @@ class WebuiDB:
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """One ``BEGIN IMMEDIATE`` transaction on the writer connection."""
+        self.require_writable()
         with self._lock:
             try:
                 self._writer.execute("BEGIN IMMEDIATE")
@@ -220,7 +279,9 @@ class WebuiDB:
 
     def read_profile_state(self, profile: str) -> tuple[dict[str, Override], frozenset[str]]:
         """Overrides and tombstones of one profile, for a list build (worker thread)."""
-        conn = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None)
+        conn = sqlite3.connect(
+            self._uri, uri=True, timeout=self._busy_timeout, isolation_level=None
+        )
         try:
             conn.execute("BEGIN")
             overrides = {
@@ -243,6 +304,12 @@ class WebuiDB:
             return overrides, tombstones
         finally:
             conn.close()
+
+    def query_one(self, sql: str, params: tuple[object, ...]) -> tuple[object, ...] | None:
+        """One row read on the writer connection (current, and possible in degraded mode)."""
+        with self._lock:
+            row: tuple[object, ...] | None = self._writer.execute(sql, params).fetchone()
+            return row
 
     def is_tombstoned(self, profile: str, session_id: str) -> bool:
         row = self._reader.execute(
