@@ -49,7 +49,7 @@ soak: $(STAMP) wrk
 	$(BIN)/python -m webui bench --soak
 
 screenshot: $(STAMP) chromium
-	$(BIN)/python -m pytest tests/browser/test_screenshot.py
+	WEBUI_SCREENSHOT=1 $(BIN)/python -m pytest -q tests/browser/test_screenshot.py
 
 clean:
 	rm -rf $(VENV) $(HOME_DIR)

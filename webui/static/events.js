@@ -43,6 +43,8 @@ export class LiveUpdates {
   configure({ idle_poll_interval: idle, stream_poll_interval: streaming } = {}) {
     if (idle > 0) this.idlePoll = idle * 1000;
     if (streaming > 0) this.streamingPoll = streaming * 1000;
+    // The first poll was scheduled before the intervals arrived: put it on the server's.
+    if (this.pollTimer !== null && this.failures === 0) this.schedule();
   }
 
   start() {
