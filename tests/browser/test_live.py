@@ -50,7 +50,7 @@ def body_length(page: Page) -> int:
 
 def test_a_demo_turn_streams_and_the_row_goes_live(page: Page, home: Path) -> None:
     reply = "".join(demo_reply("hello there", 0))
-    with serve(home, "--demo-tokens-per-second", "30") as server:
+    with serve(home, "--demo-tokens-per-second", "20") as server:  # some 4 s
         open_sidebar(page, server)
         expect(page.locator(LIVE)).to_have_count(0)
         send(page, "chat-1", "hello there")
