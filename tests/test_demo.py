@@ -15,6 +15,7 @@ import pytest
 
 from webui import agentschema
 from webui.demo import ALL_SOURCES, MESSAGING, DemoSummary, build_demo_home
+from webui.demo.planner import pin_count
 
 NOW = 1_763_800_000.0
 PROFILES = ("default", "work", "research")
@@ -154,10 +155,17 @@ def test_flags_and_empty_sessions(dbs: dict[str, sqlite3.Connection], profile: s
     conn = dbs[profile]
     for column in ("archived", "pinned", "hidden"):
         assert value(conn, f"SELECT COUNT(*) FROM sessions WHERE {column} = 1") >= 1
+    # A handful of pins, not a pinned group that fills the sidebar.
+    assert value(conn, "SELECT COUNT(*) FROM sessions WHERE pinned = 1") == 3
     empty = rows(conn, "SELECT title, input_tokens FROM sessions WHERE message_count = 0")
     assert empty and all(title is None and tokens == 0 for title, tokens in empty)
     assert value(conn, "SELECT COUNT(*) FROM sessions WHERE title IS NULL AND message_count > 0")
     assert value(conn, "SELECT SUM(estimated_cost_usd) FROM sessions") > 0
+
+
+def test_pins_are_a_handful_growing_gently_with_size() -> None:
+    counts = {n: pin_count(n) for n in (0, 60, 99, 100, 1_000, 2_000, 10_000, 1_000_000)}
+    assert counts == {0: 3, 60: 3, 99: 3, 100: 4, 1_000: 5, 2_000: 5, 10_000: 6, 1_000_000: 6}
 
 
 @pytest.mark.parametrize("profile", PROFILES)

@@ -76,13 +76,22 @@ def _source(draws: Draws, family: str) -> str:
     return rng.choice(INTERNAL) if family == "internal" else family
 
 
+def pin_count(sessions: int) -> int:
+    """A handful of pins, as people keep them: 3 up to 99 sessions, one more per tenfold, at most 6.
+
+    (4 from 100 sessions, 5 from 1,000, 6 from 10,000.) Fewer when a profile has fewer rows
+    that can be pinned.
+    """
+    return min(6, max(3, len(str(max(sessions, 0))) + 1))
+
+
 def _flag(draws: Draws, plans: list[Plan]) -> None:
     """Pinned, archived, hidden, empty and rewound sessions, each its own set of rows."""
     rng, n = draws.rng, len(plans)
     tops = [p for p in plans if p.top and p.opening.style not in ("task", "cron")]
     shuffled = rng.sample(tops, len(tops))
     start = 0
-    for column, size in (("pinned", n // 60), ("archived", n // 25), ("hidden", n // 150)):
+    for column, size in (("pinned", pin_count(n)), ("archived", n // 25), ("hidden", n // 150)):
         for plan in shuffled[start : start + max(1, size)]:
             plan.row[column] = 1
         start += max(1, size)
