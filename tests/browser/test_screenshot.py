@@ -14,7 +14,7 @@ from playwright.sync_api import Page, ViewportSize, expect
 
 from webui.demo import build_demo_home
 
-from .helpers import open_sidebar, serve
+from .helpers import api_ids, open_sidebar, row, serve
 
 pytestmark = pytest.mark.browser
 
@@ -36,10 +36,13 @@ def test_sidebar_screenshot(page: Page, tmp_path: Path) -> None:
         expect(page.locator(".group-header").first).to_be_visible()
 
         # Open a Web UI chat and ask something: the row goes live while the reply streams.
+        # Wait for the tab's own list: a row picked before it replaced "All" would be stale.
         page.locator(".source-tab[data-source=webui]").click()
-        target = page.locator(".session-row").nth(1)
-        session_id = target.get_attribute("data-session-id")
-        target.click()
+        webui_ids = api_ids(server, sidebar_source="webui")
+        first = page.locator(".session-row").first
+        expect(first).to_have_attribute("data-session-id", webui_ids[0])
+        session_id = webui_ids[1]
+        row(page, session_id).click()
         expect(page.locator(".chat-messages .message").first).to_be_visible()
         page.locator("#composer-input").fill("How should I structure the release notes?")
         page.locator(".send-button").click()
