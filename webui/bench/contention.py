@@ -123,12 +123,24 @@ def analyse(trace: TurnTrace, tokens_per_second: float) -> TurnFigures | None:
     )
 
 
-async def _turns(http: httpx2.AsyncClient, process: Process, seconds: float) -> list[TurnTrace]:
+async def _new_session(http: httpx2.AsyncClient, process: Process) -> str:
+    """The chat the turns run in, made before the pollers start.
+
+    Creating a session is a change every next poll must show, so polls right after it wait
+    for a rebuild: that is the cost of a new chat, not of streaming, and stays out of the case.
+    """
     created = await http.post(
         "/api/sessions", json={"title": f"bench {secrets.token_hex(4)}"}, headers=process.origin
     )
     created.raise_for_status()
-    session_id = created.json()["session_id"]
+    (await http.get(LIST)).raise_for_status()
+    session_id: str = created.json()["session_id"]
+    return session_id
+
+
+async def _turns(
+    http: httpx2.AsyncClient, process: Process, session_id: str, seconds: float
+) -> list[TurnTrace]:
     deadline = time.perf_counter() + seconds
     traces: list[TurnTrace] = []
     while not traces or time.perf_counter() < deadline:
@@ -170,10 +182,11 @@ async def run_case(
     polls, stop = Polls(), asyncio.Event()
     hard = time.perf_counter() + plan.contention_seconds + 2 * TURN_TIMEOUT
     async with async_client(process.url, connections=pollers + 4) as http:
+        session_id = await _new_session(http, process) if streaming else ""
         tasks = [asyncio.create_task(poller(http, stop, polls, hard)) for _ in range(pollers)]
         try:
             if streaming:
-                traces = await _turns(http, process, plan.contention_seconds)
+                traces = await _turns(http, process, session_id, plan.contention_seconds)
             else:
                 traces = []
                 await asyncio.sleep(plan.contention_seconds)

@@ -190,10 +190,10 @@ def rebuild_table(sizes: Sequence[SizeResult]) -> str:
         "build p99 ms",
         "client p50 ms",
         "client p99 ms",
-        "rebuild after a commit, under load",
-        "/api/health p50 / p95 / p99 ms",
+        "build p50 / p95 / p99 ms in /api/health",
         "req/s",
         "not a miss",
+        "rebuild after a commit, under load",
     )
     slope, tail = rebuild_slope(list(sizes)), rebuild_slope(list(sizes), last=2)
     return (
@@ -321,7 +321,8 @@ METHOD = """\
   own `Server-Timing`, *client* the whole request. The `/api/health` percentiles cover the same
   server's rebuilds (these plus its first build).
 - Streaming contention ({contention_size:,} sessions): demo turns at 50 tokens/s back to back for
-  {contention_seconds:g} s per case; pollers poll once a second with their ETags. The server
+  {contention_seconds:g} s per case in one chat, created (and listed once) before the case's
+  pollers start; pollers poll once a second with their ETags. The server
   commits each token to `state.db` before sending its event, so the token events carry the
   commit cost: *gap* is the time between token events (the schedule says 20 ms), *lag* how much
   later than the backend's 50 tokens/s schedule each token arrived, against the turn's most
