@@ -132,3 +132,44 @@ def test_html_in_a_title_is_text(page: Page, server: Server) -> None:
     assert page.locator("img").count() == 0
     assert page.evaluate("() => document.querySelectorAll('[onerror]').length") == 0
     assert dialogs == []
+
+
+def _focused_id(page: Page) -> str | None:
+    focused: str | None = page.evaluate(
+        "() => document.activeElement?.closest('.session-row')?.dataset.sessionId ?? null"
+    )
+    return focused
+
+
+def test_keyboard_moves_through_rows_and_opens_one(page: Page, server: Server) -> None:
+    page.set_viewport_size({"width": 1280, "height": 1100})
+    open_sidebar(page, server)
+    order = [sid for members in GROUPS.values() for sid in members]
+    expect(page.locator(".session-row")).to_have_count(len(order))
+
+    # Ctrl+K goes to the search box; ArrowDown from there to the first row.
+    page.keyboard.press("Control+k")
+    expect(page.locator("#search")).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    assert _focused_id(page) == order[0]
+    # Arrows skip the group headers; End and Home jump; ArrowUp from the first row leaves it.
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    assert _focused_id(page) == order[2]  # "Pinned" ends after two rows: past "Today"
+    page.keyboard.press("End")
+    assert _focused_id(page) == order[-1]
+    page.keyboard.press("ArrowUp")
+    assert _focused_id(page) == order[-2]
+    page.keyboard.press("Home")
+    assert _focused_id(page) == order[0]
+
+    # Focus is visible: the focused row draws an outline.
+    outline = page.evaluate(
+        "() => getComputedStyle(document.activeElement.closest('.session-row')).outlineStyle"
+    )
+    assert outline not in ("", "none")
+
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    expect(page.locator(".chat-title")).to_have_text(f"Chat {order[1]}")
+    expect(row(page, order[1])).to_have_attribute("aria-selected", "true")

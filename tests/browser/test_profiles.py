@@ -16,6 +16,7 @@ from webui.agentschema import LATEST_VERSION
 from .helpers import (
     RECORD_ROWS,
     Spec,
+    api_ids,
     metrics,
     open_sidebar,
     row,
@@ -157,3 +158,25 @@ def add_default_session(home: Path) -> None:
         agent.session("webui", id="d-new", title="Default chat new", messages=2)
     finally:
         agent.close()
+
+
+def test_all_profiles_lists_every_profile_with_its_name(page: Page, server: Server) -> None:
+    open_sidebar(page, server)
+    everything = api_ids(server, all_profiles="true")
+    assert {sid[0] for sid in everything} == {"d", "w"}
+
+    page.select_option("#profile-select", "*")
+    expect(page.locator(".session-row")).to_have_count(len(everything))
+    assert sorted(shown_ids(page)) == sorted(everything)
+    # Each row says which profile it belongs to.
+    expect(row(page, "w-0").locator(".row-count")).to_contain_text("work")
+    expect(row(page, "d-0").locator(".row-count")).to_contain_text("default")
+
+    # The view is remembered by this browser: a reload lists every profile again.
+    page.reload()
+    expect(page.locator("#profile-select")).to_have_value("*")
+    expect(page.locator(".session-row")).to_have_count(len(everything))
+
+    page.select_option("#profile-select", "default")
+    expect(page.locator(".session-row")).to_have_count(len(api_ids(server, profile="default")))
+    assert all(sid.startswith("d-") for sid in shown_ids(page))

@@ -93,7 +93,7 @@ def make_plan(args: argparse.Namespace, environ: Mapping[str, str]) -> Plan:
         command=_command(args, sizes_given),
         use_wrk=shutil.which("wrk") is not None and environ.get(LOAD_ENV, "") != "python",
         load_seconds=short,
-        rounds=1 if quick else 3,
+        rounds=1 if quick else 5,
         refresh_seconds=3.0 if smoke else 6.0 if quick else 15.0,
         connections=16,
         cold_requests=5 if smoke else 40 if quick else 100,
