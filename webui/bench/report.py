@@ -379,7 +379,8 @@ def soak_table(soak: SoakResults) -> str:
                 f"RSS at {start.seconds:.0f} s → end",
                 f"{start.rss / MiB:,.1f} → {end.rss / MiB:,.1f} MiB",
             ),
-            ("Open files", f"{start.fds} → {end.fds}"),
+            ("Open files, connections aside", f"{start.files} → {end.files}"),
+            ("TCP connections (the pollers' pool)", f"{start.sockets} → {end.sockets}"),
             ("Threads", f"{start.threads} → {end.threads}"),
         ]
     return table(("Figure", "Value"), rows)

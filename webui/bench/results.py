@@ -145,6 +145,12 @@ class SoakSample:
     rss: int
     fds: int
     threads: int
+    sockets: int = 0  # of ``fds``: TCP connections, which follow the clients, not the server
+
+    @property
+    def files(self) -> int:
+        """Descriptors other than connections (files, pipes, inotify): where leaks show."""
+        return self.fds - self.sockets
 
 
 @dataclass

@@ -26,11 +26,12 @@ STOP_TIMEOUT = 15.0
 
 @dataclass(frozen=True)
 class Usage:
-    """What the server process holds: resident memory, open files and threads."""
+    """What the server process holds: resident memory, open files, threads, TCP connections."""
 
     rss: int
-    fds: int
+    fds: int  # every descriptor, the connections' sockets included
     threads: int
+    sockets: int  # TCP connections (clients and the listening socket)
 
 
 @dataclass
@@ -51,7 +52,8 @@ class Process:
 
     def usage(self) -> Usage:
         proc = psutil.Process(self.popen.pid)
-        return Usage(proc.memory_info().rss, proc.num_fds(), proc.num_threads())
+        sockets = len(proc.net_connections(kind="tcp"))
+        return Usage(proc.memory_info().rss, proc.num_fds(), proc.num_threads(), sockets)
 
     def stop(self) -> None:
         if self.popen.poll() is None:

@@ -77,7 +77,9 @@ async def _sampler(
         while (elapsed := time.perf_counter() - started) < seconds:
             if elapsed >= due:
                 usage = process.usage()
-                samples.append(SoakSample(elapsed, usage.rss, usage.fds, usage.threads))
+                samples.append(
+                    SoakSample(elapsed, usage.rss, usage.fds, usage.threads, usage.sockets)
+                )
                 due += every
             bar.update(min(round(elapsed), round(seconds)) - bar.n)
             await asyncio.sleep(0.5)
@@ -99,7 +101,9 @@ async def _soak(process: Process, home: Path, plan: Plan) -> SoakResults:
         result.turns, result.commits = await turns, await writer
         await asyncio.gather(*tasks)
     usage = process.usage()
-    result.samples.append(SoakSample(plan.soak_seconds, usage.rss, usage.fds, usage.threads))
+    result.samples.append(
+        SoakSample(plan.soak_seconds, usage.rss, usage.fds, usage.threads, usage.sockets)
+    )
     for status, count in polls.statuses.items():
         if status not in ("200", "304"):
             errors[f"poll {status}"] += count

@@ -172,12 +172,16 @@ def soak_verdicts(soak: SoakResults) -> list[Verdict]:
     if start is None or end is None:
         return verdicts
     growth = (end.rss - start.rss) / start.rss
-    fds_flat = abs(end.fds - start.fds) <= max(2, start.fds * FDS_TOLERANCE)
+    fds_flat = abs(end.files - start.files) <= max(2, start.files * FDS_TOLERANCE)
     threads_flat = abs(end.threads - start.threads) <= THREADS_TOLERANCE
     return [
         *verdicts,
         Verdict(f"RSS growth < {_pct(RSS_GROWTH)}", f"{growth * 100:+.1f} %", growth < RSS_GROWTH),
-        Verdict("Open files flat (±5 %)", f"{start.fds} → {end.fds}", fds_flat),
+        Verdict(
+            "Open files flat (±5 %; descriptors other than connections)",
+            f"{start.files} → {end.files}",
+            fds_flat,
+        ),
         Verdict(
             f"Threads flat (±{THREADS_TOLERANCE})", f"{start.threads} → {end.threads}", threads_flat
         ),
