@@ -121,6 +121,27 @@ def test_python_fallback_load_counts_revalidations(ceiling: Process) -> None:
     assert result.errors == 0
 
 
+BUSY_THEN_IDLE = """\
+import time
+end = time.monotonic() + 1.0
+while time.monotonic() < end:
+    pass
+time.sleep(60)
+"""
+
+
+def test_settle_waits_while_the_server_works_and_not_once_it_is_idle(tmp_path: Path) -> None:
+    popen = subprocess.Popen([sys.executable, "-c", BUSY_THEN_IDLE])
+    process = Process("busy", popen, 0, tmp_path / "busy.log")
+    try:
+        assert process.settle(limit=10.0) >= 0.6  # a core's worth of work left, then idle
+        assert process.settle(limit=10.0) < 0.5  # idle from the start: one window
+        assert process.cpu_seconds() >= 0.6
+    finally:
+        popen.kill()
+        popen.wait()
+
+
 @pytest.mark.server
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
 def test_wrk_load_counts_revalidations(ceiling: Process, tmp_path: Path) -> None:

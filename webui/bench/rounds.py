@@ -3,6 +3,9 @@
 On a small shared machine the background load drifts over a run. Every round measures each
 target once, one after the other (webui, then its reference, then the next request shape);
 a target's figure is its median round, and every round's rate is kept to show the spread.
+After each run the bench waits until the server is idle again: the naive design at 50,000
+sessions still works through the requests in flight for seconds after the load generator
+stops, and that work would otherwise slow whatever is measured next.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ def measure_once(
     spec = LoadSpec(target.process.url + LIST, plan.load_seconds, plan.connections, etag)
     before = cache_counters(target.health) if target.health is not None else None
     load = generate_load(spec, use_wrk=plan.use_wrk, scratch=scratch)
+    target.process.settle()
     if target.health is None or before is None:
         return load, None
     after = cache_counters(target.health)

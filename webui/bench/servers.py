@@ -55,6 +55,30 @@ class Process:
         sockets = len(proc.net_connections(kind="tcp"))
         return Usage(proc.memory_info().rss, proc.num_fds(), proc.num_threads(), sockets)
 
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the server and its worker processes."""
+        proc = psutil.Process(self.popen.pid)
+        total = 0.0
+        for each in [proc, *proc.children(recursive=True)]:
+            try:
+                times = each.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            total += times.user + times.system
+        return total
+
+    def settle(self, *, window: float = 0.2, busy: float = 0.05, limit: float = 15.0) -> float:
+        """Wait until the server is idle (under ``busy`` of a core over ``window``), at most
+        ``limit`` seconds; how long it took. A load generator's requests still in flight when
+        it stops keep a slow server busy, and that must not land on the next measurement."""
+        started = time.monotonic()
+        while time.monotonic() - started < limit:
+            before = self.cpu_seconds()
+            time.sleep(window)
+            if self.cpu_seconds() - before < busy * window:
+                break
+        return time.monotonic() - started
+
     def stop(self) -> None:
         if self.popen.poll() is None:
             self.popen.send_signal(signal.SIGTERM)
