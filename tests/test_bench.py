@@ -7,8 +7,10 @@ works and writes its report and plots, never how fast anything is.
 from __future__ import annotations
 
 import os
+import platform
 import re
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,8 +22,9 @@ from webui.bench.document import read_sections, render, write_section
 from webui.bench.load import LoadSpec, parse_wrk, python_load, run_wrk
 from webui.bench.memory import distinct_queries
 from webui.bench.plan import SMOKE_ENV, parse_sizes
-from webui.bench.servers import Process, reference_server
+from webui.bench.servers import Process, descriptors, reference_server
 from webui.bench.stats import loglog_slope, percentile
+from webui.server import MALLOC_ARENAS, limit_malloc_arenas
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -140,6 +143,22 @@ def test_settle_waits_while_the_server_works_and_not_once_it_is_idle(tmp_path: P
     finally:
         popen.kill()
         popen.wait()
+
+
+def test_descriptors_tell_sockets_from_other_files(tmp_path: Path) -> None:
+    before = descriptors(os.getpid())
+    assert before is not None
+    with socket.socket() as sock, (tmp_path / "f").open("w") as handle:
+        during = descriptors(os.getpid())
+        assert sock.fileno() >= 0 and not handle.closed
+    assert during is not None
+    assert during[0] - before[0] == 2  # a socket and a file more ...
+    assert during[1] - before[1] == 1  # ... of which one socket
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's mallopt")
+def test_malloc_arenas_are_capped_on_glibc() -> None:
+    assert limit_malloc_arenas(MALLOC_ARENAS)
 
 
 @pytest.mark.server

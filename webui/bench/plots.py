@@ -109,7 +109,7 @@ def soak_plot(soak: SoakResults, path: Path) -> None:
     memory.set_ylabel("MiB")
     memory.legend()
     handles.plot(xs, [s.files for s in soak.samples], "-", label="open files (not sockets)")
-    handles.plot(xs, [s.sockets for s in soak.samples], "-", label="TCP connections")
+    handles.plot(xs, [s.sockets for s in soak.samples], "-", label="sockets (connections)")
     handles.plot(xs, [s.threads for s in soak.samples], "-", label="threads")
     handles.set_xlabel("seconds")
     handles.legend()

@@ -380,7 +380,7 @@ def soak_table(soak: SoakResults) -> str:
                 f"{start.rss / MiB:,.1f} → {end.rss / MiB:,.1f} MiB",
             ),
             ("Open files, connections aside", f"{start.files} → {end.files}"),
-            ("TCP connections (the pollers' pool)", f"{start.sockets} → {end.sockets}"),
+            ("Sockets (mostly the pollers' connections)", f"{start.sockets} → {end.sockets}"),
             ("Threads", f"{start.threads} → {end.threads}"),
         ]
     return table(("Figure", "Value"), rows)

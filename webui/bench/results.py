@@ -145,11 +145,11 @@ class SoakSample:
     rss: int
     fds: int
     threads: int
-    sockets: int = 0  # of ``fds``: TCP connections, which follow the clients, not the server
+    sockets: int = 0  # of ``fds``: sockets, which follow the clients, not the server
 
     @property
     def files(self) -> int:
-        """Descriptors other than connections (files, pipes, inotify): where leaks show."""
+        """Descriptors other than sockets (files, pipes, inotify): where leaks show."""
         return self.fds - self.sockets
 
 

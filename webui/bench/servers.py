@@ -6,6 +6,7 @@ folder, is waited for until it answers, and stops with SIGTERM (SIGKILL after a 
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -31,7 +32,27 @@ class Usage:
     rss: int
     fds: int  # every descriptor, the connections' sockets included
     threads: int
-    sockets: int  # TCP connections (clients and the listening socket)
+    sockets: int  # of ``fds``: sockets (connections, the listening socket, the loop's self-pipe)
+
+
+def descriptors(pid: int) -> tuple[int, int] | None:
+    """(descriptors, of which sockets) from one listing of ``/proc/PID/fd``, so that
+    connections closing meanwhile cannot make the other descriptors look fewer; None without
+    ``/proc``."""
+    folder = f"/proc/{pid}/fd"
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return None
+    total = sockets = 0
+    for name in names:
+        try:
+            target = os.readlink(f"{folder}/{name}")
+        except OSError:  # closed since the listing
+            continue
+        total += 1
+        sockets += target.startswith("socket:")
+    return total, sockets
 
 
 @dataclass
@@ -52,8 +73,11 @@ class Process:
 
     def usage(self) -> Usage:
         proc = psutil.Process(self.popen.pid)
-        sockets = len(proc.net_connections(kind="tcp"))
-        return Usage(proc.memory_info().rss, proc.num_fds(), proc.num_threads(), sockets)
+        counted = descriptors(self.popen.pid)
+        if counted is None:  # no /proc: two counts, taken one after the other
+            counted = proc.num_fds(), len(proc.net_connections(kind="tcp"))
+        fds, sockets = counted
+        return Usage(proc.memory_info().rss, fds, proc.num_threads(), sockets)
 
     def cpu_seconds(self) -> float:
         """CPU time used so far by the server and its worker processes."""

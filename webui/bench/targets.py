@@ -178,7 +178,7 @@ def soak_verdicts(soak: SoakResults) -> list[Verdict]:
         *verdicts,
         Verdict(f"RSS growth < {_pct(RSS_GROWTH)}", f"{growth * 100:+.1f} %", growth < RSS_GROWTH),
         Verdict(
-            "Open files flat (±5 %; descriptors other than connections)",
+            "Open files flat (±5 %; descriptors other than sockets)",
             f"{start.files} → {end.files}",
             fds_flat,
         ),
