@@ -240,17 +240,26 @@ def settled_page(http: httpx2.Client, *, attempts: int = 100) -> Page:
     return page
 
 
-def etag_survives_unchanged_rebuild(http: httpx2.Client, home: Path) -> bool:
+def etag_survives_unchanged_rebuild(
+    http: httpx2.Client, home: Path, *, wait: float = 30.0
+) -> bool | None:
     """Does the list keep its ETag across a rebuild caused by a commit that changes nothing
     the list shows (a no-op update)? Measured from a settled list: right after a stream
     ends, the held list stands in (with the ended stream laid over it) until its rebuild,
-    and that page rightly differs from the rebuilt one."""
+    and that page rightly differs from the rebuilt one. Judged once the rebuild has run;
+    None when no rebuild followed the commit within ``wait`` seconds (nothing to judge)."""
     first = settled_page(http)
     rebuilds = cache_counters(http)["rebuilds"]
     with ExternalWriter(home / "state.db") as writer:
         writer.touch(first.first_id)
     again = fetch_page(http)  # a changed stamp: this request waits for the rebuild
-    return cache_counters(http)["rebuilds"] > rebuilds and again.etag == first.etag
+    deadline = time.monotonic() + wait
+    while cache_counters(http)["rebuilds"] <= rebuilds:
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.05)
+        again = fetch_page(http)
+    return again.etag == first.etag
 
 
 def measure_size(
