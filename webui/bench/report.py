@@ -379,7 +379,7 @@ def soak_table(soak: SoakResults) -> str:
                 f"RSS at {start.seconds:.0f} s → end",
                 f"{start.rss / MiB:,.1f} → {end.rss / MiB:,.1f} MiB",
             ),
-            ("Open files, connections aside", f"{start.files} → {end.files}"),
+            ("Open files, sockets aside", f"{start.files} → {end.files}"),
             ("Sockets (mostly the pollers' connections)", f"{start.sockets} → {end.sockets}"),
             ("Threads", f"{start.threads} → {end.threads}"),
         ]
