@@ -48,7 +48,10 @@ class Page:
 
 
 def fetch_page(http: httpx2.Client) -> Page:
-    response = http.get(LIST)
+    return page_of(http.get(LIST))
+
+
+def page_of(response: httpx2.Response) -> Page:
     response.raise_for_status()
     data = response.json()
     first = str(data["sessions"][0]["session_id"]) if data["sessions"] else ""
@@ -233,10 +236,10 @@ def settled_page(http: httpx2.Client, *, attempts: int = 100) -> Page:
     for _ in range(attempts):
         time.sleep(0.1)
         response = http.get(LIST)
-        response.raise_for_status()
-        if response.headers.get("x-cache") == "hit" and response.headers["etag"] == page.etag:
-            return page
-        page = fetch_page(http)
+        again = page_of(response)
+        if response.headers.get("x-cache") == "hit" and again.etag == page.etag:
+            return again
+        page = again
     return page
 
 
