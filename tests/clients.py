@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from webui.app import create_app
+from webui.api.app import create_app
 from webui.config import Settings
 
 Client = Callable[..., TestClient]

@@ -2,7 +2,7 @@
 
 ``AgentDB`` holds its own writer connection, separate from anything the server opens, and writes
 the way the agent does: every change inside ``BEGIN IMMEDIATE … COMMIT`` through
-``webui.agentschema``, with ``message_count`` bumped in the same transaction as each message.
+``webui.agentdb.schema``, with ``message_count`` bumped in the same transaction as each message.
 Defaults are deterministic (ids, clock, texts) so tests reproduce exactly.
 
 Fixtures: ``agent_home`` (an empty home directory) and ``agent_db`` (a factory of ``AgentDB`` in
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from webui import agentschema
+from webui.agentdb import schema as agentschema
 
 CLOCK_START = 1_763_800_000.0
 CLOCK_STEP = 60.0

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from webui import agentschema
+from webui.agentdb import schema as agentschema
 from webui.demo import ALL_SOURCES, MESSAGING, DemoSummary, build_demo_home
 from webui.demo.planner import pin_count
 

@@ -562,7 +562,7 @@ def read_sse(response: httpx2.Response) -> Iterator[tuple[str, Any]]:
 
 
 def test_sigterm_ends_open_event_and_token_streams(agent: AgentDB, agent_home: Path) -> None:
-    """tests/test_live.py checks the exit and the log; here, that open SSE responses end
+    """tests/live/test_turns.py checks the exit and the log; here, that open SSE responses end
     (the clients see their streams close) instead of holding the shutdown up."""
     with run_server(agent_home, "--demo-tokens-per-second", "2") as server:
         with server.client() as client:

@@ -8,8 +8,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from webui.api.security import is_loopback
 from webui.config import OPTIONS, ConfigError, Settings, load_settings
-from webui.security import is_loopback
 
 
 def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

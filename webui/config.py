@@ -51,6 +51,15 @@ class Settings:
     max_body_bytes: int = _setting(1_048_576, "Largest request body accepted (413 above).")
     watch: bool = _setting(True, "Watch the home with watchfiles and push change events.")
     log_level: str = _setting("info", "uvicorn log level.")
+    incremental_index: bool = _setting(
+        True, "Refresh lists from what changed; false forces full rebuilds (bench only)."
+    )
+    claude_home: str = _setting(
+        "~/.claude", "Claude Code's folder (transcripts in projects/); empty = source off."
+    )
+    claude_cache_bytes: int = _setting(
+        268_435_456, "Most bytes of parsed Claude Code transcripts kept (LRU)."
+    )
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

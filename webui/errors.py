@@ -1,9 +1,11 @@
-"""The one error shape of the API: ``{"error": {"code", "message", "param"}}`` with a 4xx/5xx."""
+"""The one error shape of the API: ``{"error": {"code", "message", "param"}}`` with a 4xx/5xx.
+
+Error values only: no web framework here. ``webui.api`` turns them into responses.
+"""
 
 from __future__ import annotations
 
-import orjson
-from starlette.responses import Response
+from typing import Any
 
 
 class ApiError(Exception):
@@ -16,14 +18,8 @@ class ApiError(Exception):
         self.message = message
         self.param = param
 
-    def response(self, headers: dict[str, str] | None = None) -> Response:
-        body = {"error": {"code": self.code, "message": self.message, "param": self.param}}
-        return Response(
-            orjson.dumps(body),
-            status_code=self.status,
-            media_type="application/json",
-            headers=headers,
-        )
+    def body(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, "param": self.param}}
 
 
 def bad_param(param: str, message: str) -> ApiError:

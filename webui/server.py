@@ -74,7 +74,7 @@ def decode_settings(text: str) -> Settings:
 
 def app_from_environment() -> Starlette:
     """uvicorn's factory for worker processes: the parent resolved the settings once."""
-    from webui.app import create_app
+    from webui.api.app import create_app
 
     tune_interpreter()
     return create_app(decode_settings(os.environ[SETTINGS_ENV]))
@@ -97,7 +97,7 @@ def run(settings: Settings) -> int:
             timeout_keep_alive=KEEP_ALIVE_SECONDS,
         )
         return 0
-    from webui.app import create_app
+    from webui.api.app import create_app
 
     uvicorn.run(
         create_app(settings),

@@ -15,7 +15,7 @@ from playwright.sync_api import Locator, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from servers import Server, run_server
 
-from webui import agentschema
+from webui.agentdb import schema as agentschema
 
 # The browser polls fast in these tests, so a missed change shows up within a second anyway;
 # tests that check "at once" start their server with slow polls instead.

@@ -11,7 +11,7 @@ from factory import AgentDB, agent_db_path
 from playwright.sync_api import Page, expect
 from servers import free_port
 
-from webui.agentschema import LATEST_VERSION
+from webui.agentdb.schema import LATEST_VERSION
 
 from .helpers import Spec, open_sidebar, row, serve, write_sessions
 

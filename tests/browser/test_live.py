@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from servers import Server
 
-from webui.backends import demo_reply
+from webui.live.backends import demo_reply
 
 from .helpers import Spec, open_sidebar, row, serve, wait_until, write_sessions
 

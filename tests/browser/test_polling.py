@@ -10,7 +10,7 @@ from factory import AgentDB, agent_db_path
 from playwright.sync_api import Page, expect
 from servers import Server
 
-from webui.agentschema import LATEST_VERSION
+from webui.agentdb.schema import LATEST_VERSION
 
 from .helpers import Spec, metrics, open_sidebar, row, serve, set_visibility, write_sessions
 

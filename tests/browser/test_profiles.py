@@ -11,7 +11,7 @@ from factory import AgentDB, agent_db_path
 from playwright.sync_api import Error, Page, Route, expect
 from servers import Server
 
-from webui.agentschema import LATEST_VERSION
+from webui.agentdb.schema import LATEST_VERSION
 
 from .helpers import (
     RECORD_ROWS,

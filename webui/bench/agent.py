@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from webui.agentschema import (
+from webui.agentdb.schema import (
     insert_message,
     insert_session,
     new_session_id,

@@ -27,12 +27,12 @@ from dataclasses import dataclass, field
 import httpx2
 import orjson
 
-from webui.backends import demo_reply
 from webui.bench.plan import Plan
 from webui.bench.results import ContentionCase
 from webui.bench.servers import Process, async_client
 from webui.bench.sse import sse_events
 from webui.bench.stats import ms
+from webui.live.backends import demo_reply
 
 LIST = "/api/sessions?limit=500"
 TOKENS_PER_SECOND = 50.0

@@ -21,12 +21,12 @@ from typing import Any
 
 import orjson
 
-from webui.app import create_app
+from webui.api.app import create_app
 from webui.bench.apps import ceiling_app
 from webui.bench.results import EntryMemory, ProfileTable
 from webui.config import Settings
-from webui.query import ListFlags, ListKey
-from webui.sessionlist import BuiltList, build_list
+from webui.sessions.built import BuiltList, build_list
+from webui.sessions.query import ListFlags, ListKey
 
 TOP = 12
 TOP_SITES = 6

@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from webui import agentschema
+from webui.agentdb import schema as agentschema
 from webui.demo.surfaces import DAY, END_REASONS, HISTORY_DAYS, INTERACTIVE, MESSAGING, TITLED
 from webui.demo.text import (
     BRANCHES,

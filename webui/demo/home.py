@@ -15,7 +15,7 @@ from typing import Never
 
 from tqdm import tqdm
 
-from webui import agentschema
+from webui.agentdb import schema as agentschema
 from webui.demo.draws import Draws
 from webui.demo.planner import plan_profile
 from webui.demo.writer import write_profile

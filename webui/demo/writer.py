@@ -16,7 +16,7 @@ from typing import Never
 
 from tqdm import tqdm
 
-from webui import agentschema
+from webui.agentdb import schema as agentschema
 from webui.demo.draws import SESSION_NAMES, Plan
 from webui.demo.text import FOLLOW_UPS, REPLIES_BY_STYLE, TASK_REPLIES, TOOL_CALLS, pool
 

@@ -1,0 +1,1 @@
+"""The live runtime: chat turns, agent backends, change events and the file watcher."""

@@ -1,0 +1,1 @@
+"""The list core: the query and its key, stamps, the list rules, the overlay and the cache."""

@@ -1,0 +1,2 @@
+"""What the web UI owns: ``webui.db`` (overrides, tombstones, journal, stream registry) and
+``settings.json``."""
