@@ -6,6 +6,13 @@ preferences and ``profiles/`` folder stat (anything else goes through the full v
 errors included), headers go out pre-encoded, and the source reads — and a hit made from
 them — are shared within a loop tick (``webui.sessions.tick``). What is left per poll is, once per
 tick, the stamp, then a dictionary lookup and the send.
+
+Bodies of ``MIN_SIZE`` and more go out in the best coding the client accepts
+(``webui.api.compress``), chosen once per ``Accept-Encoding`` value and compressed once per
+page: the bytes are kept in ``Page.encoded``, so a hit sends them as they are. The ETag is the
+same for every coding. It is weak, and RFC 9110 (8.8.1) lets a weak tag stand for every
+representation whose content is the same; ``If-None-Match`` compares weakly. So a tab that
+revalidates never needs to know which coding it got, on any worker.
 """
 
 from __future__ import annotations
@@ -18,14 +25,18 @@ from starlette.types import Receive, Scope, Send
 
 from webui.agentdb.home import list_profiles, require_profile
 from webui.api.common import fallback_profile, unavailable
+from webui.api.compress import MIN_SIZE, Coding, CompressionStats, compress, negotiate
 from webui.api.context import AppContext
 from webui.files import FileStat, file_stat
+from webui.sessions.built import Page
 from webui.sessions.cache import HIT, BuildFailed, CacheTimeout
 from webui.sessions.query import ListQuery, parse_list_query
 from webui.sessions.service import ListResponse
 from webui.state.prefs import Preferences
 
 QUERY_MEMO = 256
+CODING_MEMO = 64  # distinct Accept-Encoding values: a handful of browsers and tools
+VARY = (b"vary", b"accept-encoding")
 
 # home, query string, cookie, preferences, ``profiles/`` stat
 _QueryKey = tuple[Path, bytes, bytes, Preferences, FileStat | None]
@@ -44,9 +55,12 @@ def etag_matches(header: str | None, etag: str) -> bool:
 
 
 class ListSessionsEndpoint:
-    def __init__(self) -> None:
+    def __init__(self, *, min_size: int = MIN_SIZE) -> None:
         self._queries: dict[_QueryKey, ListQuery] = {}
         self._profiles: dict[Path, str] = {}
+        self._codings: dict[bytes, Coding | None] = {}
+        self.min_size = min_size
+        self.compression = CompressionStats()
 
     def _profiles_dir(self, ctx: AppContext) -> str:
         path = self._profiles.get(ctx.home)
@@ -56,12 +70,14 @@ class ListSessionsEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         ctx: AppContext = scope["app"].state.ctx
-        cookie, tags = b"", None
+        cookie, tags, accept = b"", None, b""
         for name, value in scope["headers"]:
             if name == b"if-none-match":
                 tags = value.decode("latin-1")
             elif name == b"cookie":
                 cookie = value
+            elif name == b"accept-encoding":
+                accept = value if not accept else accept + b"," + value
         query = self._query(ctx, scope, cookie)
         result = await _respond(ctx, query)
         page = result.page
@@ -71,10 +87,42 @@ class ListSessionsEndpoint:
             await send({"type": "http.response.start", "status": 304, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
             return
+        body, coding = self.encode(page, self._coding(accept))
+        if coding is not None:
+            headers.append((b"content-encoding", coding.encode()))
         headers.append((b"content-type", b"application/json"))
-        headers.append((b"content-length", b"%d" % len(page.body)))
+        headers.append((b"content-length", b"%d" % len(body)))
         await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": page.body})
+        await send({"type": "http.response.body", "body": body})
+
+    def _coding(self, accept: bytes) -> Coding | None:
+        """The coding for this ``Accept-Encoding`` value, parsed once per distinct value."""
+        try:
+            return self._codings[accept]
+        except KeyError:
+            pass
+        coding = negotiate(accept.decode("latin-1"))
+        if len(self._codings) >= CODING_MEMO:
+            self._codings.clear()
+        self._codings[accept] = coding
+        return coding
+
+    def encode(self, page: Page, coding: Coding | None) -> tuple[bytes, Coding | None]:
+        """The bytes to send for ``page`` and the coding they are in (None: as they are),
+        compressed at most once per page and coding."""
+        if coding is None or len(page.body) < self.min_size:
+            return page.body, None
+        body = page.encoded.get(coding)
+        if body is None:
+            body = compress(page.body, coding)
+            stats = self.compression
+            stats.compressions[coding] = stats.compressions.get(coding, 0) + 1
+            stats.bytes_in += len(page.body)
+            stats.bytes_out += len(body)
+            if len(body) >= len(page.body):  # incompressible: remember to send it as it is
+                body = page.body
+            page.encoded[coding] = body
+        return body, (None if body is page.body else coding)
 
     def _query(self, ctx: AppContext, scope: Scope, cookie: bytes) -> ListQuery:
         tick = ctx.lists.tick
@@ -124,6 +172,7 @@ def _headers(result: ListResponse) -> list[tuple[bytes, bytes]]:
     headers = [
         (b"etag", result.page.etag_bytes),
         (b"cache-control", b"no-cache"),
+        VARY,  # on every answer, 304 included (RFC 9110 15.4.5): the body depends on it
         (b"x-cache", result.status.encode()),
         (b"x-server-time", b"%.3f" % time.time()),
     ]
