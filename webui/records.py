@@ -43,6 +43,20 @@ class SessionRecord(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
+class RecordChanges:
+    """What a session source changed since the previous read: the index applies it.
+
+    ``full`` says ``upserted`` holds every session of the source (the first read, or one after
+    the source lost track) and anything missing from it is gone; otherwise ``upserted`` holds
+    the sessions that are new or changed and ``removed`` the ids that disappeared.
+    """
+
+    full: bool
+    upserted: dict[str, SessionRecord]
+    removed: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
 class MessageRecord:
     id: int
     role: str | None

@@ -7,13 +7,22 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from webui.errors import ApiError
-from webui.sessions.query import DEFAULT_LIMIT, ListFlags, ListKey, parse_list_query
+from webui.sessions.query import (
+    DEFAULT_LIMIT,
+    GATE_NAMES,
+    ListFlags,
+    ListKey,
+    default_flags,
+    parse_list_query,
+)
+from webui.state.prefs import Preferences
 
 GATES = {
     "show_cli": True,
     "show_cron": False,
     "show_webhook": False,
     "show_messaging_history": False,
+    "show_claude_code": True,
 }
 
 
@@ -92,3 +101,35 @@ def test_any_query_string_parses_or_names_a_parameter(params: dict[str, str]) ->
     except ApiError as exc:
         assert exc.status == 400
         assert exc.param in {*params, "profile"}
+
+
+def test_claude_code_gate_defaults_on_and_parses_like_the_others() -> None:
+    assert "show_claude_code" in GATE_NAMES
+    assert ListFlags().show_claude_code is True
+    assert parse().key.flags.show_claude_code is True
+    assert parse(show_claude_code="off").key.flags.show_claude_code is False
+    assert parse(show_claude_code="0").key != parse().key
+    with pytest.raises(ApiError) as info:
+        parse(show_claude_code="sometimes")
+    assert (info.value.status, info.value.param) == (400, "show_claude_code")
+
+
+def test_claude_code_gate_follows_the_setting() -> None:
+    off = parse_list_query(
+        {},
+        fallback_profile="default",
+        gate_defaults={**GATES, "show_claude_code": False},
+        profile_names=lambda: ["default"],
+    )
+    assert off.key.flags.show_claude_code is False
+    assert default_flags(Preferences(show_claude_code=False).gates).show_claude_code is False
+    assert default_flags(Preferences().gates) == ListFlags()
+
+
+def test_gate_defaults_written_before_the_claude_code_gate_still_parse() -> None:
+    older = {name: value for name, value in GATES.items() if name != "show_claude_code"}
+    query = parse_list_query(
+        {}, fallback_profile="default", gate_defaults=older, profile_names=lambda: ["default"]
+    )
+    assert query.key.flags.show_claude_code is True
+    assert default_flags(older).show_claude_code is True

@@ -61,7 +61,7 @@ def _as_text(value: object) -> str | None:
     return value if isinstance(value, str) else str(value)
 
 
-def _classify(path: Path, exc: sqlite3.Error) -> SourceUnavailable:
+def classify_error(path: Path, exc: sqlite3.Error) -> SourceUnavailable:
     text = str(exc)
     lowered = text.lower()
     if "locked" in lowered or "busy" in lowered:
@@ -86,12 +86,12 @@ def read_connection(path: Path, busy_timeout: float) -> Iterator[sqlite3.Connect
     try:
         conn = sqlite3.connect(uri, uri=True, timeout=busy_timeout, isolation_level=None)
     except sqlite3.Error as exc:
-        raise _classify(path, exc) from None
+        raise classify_error(path, exc) from None
     try:
         conn.execute("BEGIN")
         yield conn
     except sqlite3.Error as exc:
-        raise _classify(path, exc) from None
+        raise classify_error(path, exc) from None
     finally:
         conn.close()
 
@@ -179,13 +179,27 @@ def _has_tables(conn: sqlite3.Connection, *names: str) -> bool:
     return bool(found == len(names))
 
 
+def has_list_tables(conn: sqlite3.Connection) -> bool:
+    return _has_tables(conn, "sessions", "messages")
+
+
+def session_sql(conn: sqlite3.Connection) -> str:
+    """The statement that reads every session as a ``SessionRecord`` (append a WHERE to narrow)."""
+    return _session_select(table_columns(conn, "sessions"), _has_session_index(conn))
+
+
+def list_columns(conn: sqlite3.Connection) -> tuple[str, ...]:
+    """The ``sessions`` columns a record is made from, as this database has them."""
+    columns = table_columns(conn, "sessions")
+    return tuple(c for c in BASE_SESSION_COLUMNS + OPTIONAL_SESSION_COLUMNS if c in columns)
+
+
 def read_sessions(path: Path, busy_timeout: float) -> list[SessionRecord]:
     """Every session of one ``state.db``; a missing or empty database is an empty list."""
     with read_connection(path, busy_timeout) as conn:
-        if conn is None or not _has_tables(conn, "sessions", "messages"):
+        if conn is None or not has_list_tables(conn):
             return []
-        sql = _session_select(table_columns(conn, "sessions"), _has_session_index(conn))
-        return list(map(SessionRecord._make, conn.execute(sql)))
+        return list(map(SessionRecord._make, conn.execute(session_sql(conn))))
 
 
 def read_session(path: Path, session_id: str, busy_timeout: float) -> SessionRecord | None:

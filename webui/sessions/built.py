@@ -71,13 +71,14 @@ class BuiltList:
 
     row_bytes: list[bytes]
     search: list[str]
-    position: dict[tuple[str, str], int]
+    position: Mapping[tuple[str, str], int]
     empty: dict[tuple[str, str], ListedRow]
     counts: dict[str, int]
     built_at: float
     pinned_count: int
     # (profile, id of an earlier segment of a shown chain) -> the chain's row id
     tips: dict[tuple[str, str], str] = field(default_factory=dict)
+    version: str = ""  # opaque, unique per built list in this process (deltas name it)
     pages: dict[tuple[object, ...], Page] = field(default_factory=dict)
     overlaid: dict[tuple[object, ...], Page] = field(default_factory=dict)
     overlay_signature: bytes = b""
@@ -145,16 +146,24 @@ def _etag(content: bytes) -> str:
     return 'W/"' + hashlib.blake2b(content, digest_size=16).hexdigest() + '"'
 
 
+def page_version(built: BuiltList, overlay: Overlay) -> str:
+    """The version a page of ``built`` under ``overlay`` shows: the list's, and the overlay's
+    when there is one (a stream's rows change with its heartbeat)."""
+    if not overlay:
+        return built.version
+    return built.version + "." + hashlib.blake2b(overlay.signature, digest_size=6).hexdigest()
+
+
 def _assemble(
-    rows: list[bytes], meta: Mapping[str, object], total: int, server_time: float
+    rows: list[bytes], meta: Mapping[str, object], total: int, tail: Mapping[str, object]
 ) -> Page:
     content = b'{"sessions":[' + b",".join(rows) + b"]," + orjson.dumps(meta)[1:-1]
     etag = _etag(content)
-    body = content + b',"server_time":' + orjson.dumps(server_time) + b"}"
+    body = content + b"," + orjson.dumps(tail)[1:]
     return Page(body, etag, total, etag.encode())
 
 
-def _meta(
+def page_meta(
     built: BuiltList, query: ListQuery, total: int, counts: Mapping[str, int]
 ) -> dict[str, object]:
     end = query.offset + query.limit
@@ -169,7 +178,7 @@ def _meta(
     }
 
 
-def _counts(built: BuiltList, overlay: Overlay, other_profiles: int) -> dict[str, int]:
+def page_counts(built: BuiltList, overlay: Overlay, other_profiles: int) -> dict[str, int]:
     counts = dict(built.counts)
     for item in overlay.added:
         row = item.row
@@ -193,7 +202,7 @@ def render_page(built: BuiltList, query: ListQuery, overlay: Overlay, other_prof
         memo = built.overlaid
     if query.q is None and (page := memo.get(memo_key)) is not None:
         return page
-    counts = _counts(built, overlay, other_profiles)
+    counts = page_counts(built, overlay, other_profiles)
     if plain:
         rows = built.row_bytes[query.offset : query.offset + query.limit]
         total = len(built.row_bytes)
@@ -205,7 +214,8 @@ def render_page(built: BuiltList, query: ListQuery, overlay: Overlay, other_prof
         matches = list(visible_rows(built.row_bytes, built.search, overlay, query.q))
         total = len(matches)
         rows = matches[query.offset : query.offset + query.limit]
-    page = _assemble(rows, _meta(built, query, total, counts), total, built.built_at)
+    tail = {"version": page_version(built, overlay), "server_time": built.built_at}
+    page = _assemble(rows, page_meta(built, query, total, counts), total, tail)
     if query.q is None:
         if len(memo) >= PAGE_MEMO:
             memo.clear()

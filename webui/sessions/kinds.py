@@ -29,6 +29,8 @@ MESSAGING_SOURCES = frozenset(
     }
 )
 OTHER_SOURCES = frozenset({"recovered", "unknown", ""})
+# Sessions of Claude Code's transcripts (webui.claudecode): a source and a kind of their own.
+CLAUDE_CODE = "claude-code"
 
 LABELS = {
     "webui": "Web UI",
@@ -49,10 +51,22 @@ LABELS = {
     "sms": "SMS",
     "imessage": "iMessage",
     "recovered": "Recovered",
+    CLAUDE_CODE: "Claude Code",
     "unknown": "Unknown",
 }
 
-KINDS = ("webui", "cli", "messaging", "cron", "webhook", "api", "subagent", "other", "internal")
+KINDS = (
+    "webui",
+    "cli",
+    "messaging",
+    "cron",
+    "webhook",
+    "api",
+    CLAUDE_CODE,
+    "subagent",
+    "other",
+    "internal",
+)
 
 
 @lru_cache(maxsize=512)
@@ -68,6 +82,8 @@ def source_kind(source: str, *, has_chat: bool = False) -> str:
         return source
     if source == "api_server":
         return "api"
+    if source == CLAUDE_CODE:
+        return CLAUDE_CODE
     if source in INTERNAL_SOURCES:
         return "internal"
     if source in OTHER_SOURCES:

@@ -10,10 +10,17 @@ from webui.config import parse_bool
 from webui.errors import bad_param
 
 SIDEBAR_SOURCES = ("all", "webui", "cli")
-GATE_NAMES = ("show_cli", "show_cron", "show_webhook", "show_messaging_history")
+GATE_NAMES = (
+    "show_cli",
+    "show_cron",
+    "show_webhook",
+    "show_messaging_history",
+    "show_claude_code",
+)
 MAX_LIMIT = 5000
 DEFAULT_LIMIT = 500
 MAX_QUERY_CHARS = 200
+MAX_VERSION_CHARS = 64
 
 
 @dataclass(frozen=True)
@@ -27,6 +34,7 @@ class ListFlags:
     show_cron: bool = False
     show_webhook: bool = False
     show_messaging_history: bool = False
+    show_claude_code: bool = True
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,7 @@ class ListQuery:
     limit: int = DEFAULT_LIMIT
     offset: int = 0
     q: str | None = None
+    since: str | None = None  # a ``version`` the client holds: a delta may answer
 
 
 def default_flags(gates: Mapping[str, bool]) -> ListFlags:
@@ -54,7 +63,17 @@ def default_flags(gates: Mapping[str, bool]) -> ListFlags:
         show_cron=gates["show_cron"],
         show_webhook=gates["show_webhook"],
         show_messaging_history=gates["show_messaging_history"],
+        show_claude_code=_gate_default(gates, "show_claude_code"),
     )
+
+
+_DEFAULT_FLAGS = ListFlags()
+
+
+def _gate_default(gates: Mapping[str, bool], name: str) -> bool:
+    # A gate newer than the caller's defaults (settings written before it) takes its own.
+    found = gates.get(name)
+    return bool(getattr(_DEFAULT_FLAGS, name)) if found is None else found
 
 
 def parse_bool_param(params: Mapping[str, str], name: str, default: bool) -> bool:
@@ -104,7 +123,7 @@ def parse_list_query(
         sidebar_source=source,
         include_archived=parse_bool_param(params, "include_archived", False),
         exclude_hidden=parse_bool_param(params, "exclude_hidden", True),
-        **{g: parse_bool_param(params, g, gate_defaults[g]) for g in GATE_NAMES},
+        **{g: parse_bool_param(params, g, _gate_default(gate_defaults, g)) for g in GATE_NAMES},
     )
     all_profiles = parse_bool_param(params, "all_profiles", False)
     q = params.get("q")
@@ -113,10 +132,24 @@ def parse_list_query(
             raise bad_param("q", f"q must be at most {MAX_QUERY_CHARS} characters")
         q = q.strip() or None
     scope = tuple(profile_names()) if all_profiles else (profile,)
+    limit = parse_int_param(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    offset = parse_int_param(params, "offset", 0, 0)
+    since = params.get("since")
+    if since is not None:
+        if not since or len(since) > MAX_VERSION_CHARS or not _VERSION_CHARS.issuperset(since):
+            raise bad_param("since", "since must be a version from an earlier answer")
+        # A delta covers the rows the client holds: the first ``have`` of the list. A search
+        # (``q``) is cut per request and always answered in full.
+        limit, offset = parse_int_param(params, "have", limit, 1, MAX_LIMIT), 0
+        since = None if q is not None else since
     return ListQuery(
         key=ListKey(profiles=scope, all_profiles=all_profiles, flags=flags),
         profile=profile,
-        limit=parse_int_param(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
-        offset=parse_int_param(params, "offset", 0, 0),
+        limit=limit,
+        offset=offset,
         q=q,
+        since=since,
     )
+
+
+_VERSION_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-_")

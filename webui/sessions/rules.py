@@ -18,7 +18,7 @@ from webui.state.webuidb import Override
 TITLE_PREVIEW_CHARS = 60
 COUNT_KINDS = ("webui", "cli", "messaging", "cron", "webhook")
 _GATES = {"cli": "show_cli", "cron": "show_cron", "webhook": "show_webhook"}
-_HIDDEN_KINDS = frozenset({"subagent", "internal"})
+HIDDEN_KINDS = frozenset({"subagent", "internal"})
 
 
 class SessionRow(TypedDict):
@@ -94,7 +94,11 @@ def _continuations(by_id: Mapping[str, SessionRecord]) -> dict[str, str]:
         if _markers(record.model_config) & {"_branched_from", "_delegate_from"}:
             continue
         current = following.get(parent.id)
-        if current is None or (record.started_at or 0.0) > (current.started_at or 0.0):
+        # The latest started wins; equal starts settle by id, whatever order rows came in.
+        if current is None or (record.started_at or 0.0, record.id) > (
+            current.started_at or 0.0,
+            current.id,
+        ):
             following[parent.id] = record
     return {parent: child.id for parent, child in following.items()}
 
@@ -133,7 +137,7 @@ def _conversation(newest: SessionRecord) -> tuple[str, ...] | None:
     return None
 
 
-class _Head(NamedTuple):
+class Head(NamedTuple):
     """What the rules need to know about a chain before its row is made."""
 
     chain: Sequence[SessionRecord]
@@ -145,7 +149,7 @@ class _Head(NamedTuple):
     conversation: tuple[str, ...] | None
 
 
-def _head(chain: Sequence[SessionRecord], override: Override | None) -> _Head:
+def chain_head(chain: Sequence[SessionRecord], override: Override | None) -> Head:
     newest = chain[-1]
     kind = source_kind(newest.source, has_chat=bool(newest.chat_id or newest.session_key))
     if "_delegate_from" in _markers(newest.model_config):
@@ -162,10 +166,10 @@ def _head(chain: Sequence[SessionRecord], override: Override | None) -> _Head:
         updated = newest.last_activity_at or newest.ended_at
         activity = updated if updated is not None else chain[0].started_at
     conversation = _conversation(newest) if kind == "messaging" else None
-    return _Head(chain, override, kind, activity, pinned, archived, conversation)
+    return Head(chain, override, kind, activity, pinned, archived, conversation)
 
 
-def _listed(profile: str, head: _Head) -> ListedRow:
+def make_row(profile: str, head: Head) -> ListedRow:
     chain = head.chain
     newest = chain[-1]
     title = _title(newest, head.override)
@@ -206,14 +210,14 @@ def listed_row(
     profile: str, chain: Sequence[SessionRecord], override: Override | None
 ) -> ListedRow:
     """One sidebar row for a chain: the newest segment, with the first segment's start."""
-    return _listed(profile, _head(chain, override))
+    return make_row(profile, chain_head(chain, override))
 
 
-def _is_empty(chain: Sequence[SessionRecord]) -> bool:
+def is_empty_chain(chain: Sequence[SessionRecord]) -> bool:
     return all(s.message_count <= 0 and s.last_message_at is None for s in chain)
 
 
-def _override_for(
+def override_for(
     chain: Sequence[SessionRecord], overrides: Mapping[str, Override]
 ) -> Override | None:
     # A chain keeps what was set on it even after the agent continues it into a new segment.
@@ -226,18 +230,28 @@ def _override_for(
     return None
 
 
-def _newest_per_conversation(heads: list[_Head]) -> list[_Head]:
-    newest: dict[tuple[str, ...], _Head] = {}
+def newer_in_conversation(head: Head, current: Head | None) -> bool:
+    """Whether ``head`` is the newer of two sessions of one conversation: by activity, and
+    equal times by id, whatever order the rows came in."""
+    if current is None:
+        return True
+    return (head.activity or 0.0, head.chain[-1].id) > (
+        current.activity or 0.0,
+        current.chain[-1].id,
+    )
+
+
+def _newest_per_conversation(heads: list[Head]) -> list[Head]:
+    newest: dict[tuple[str, ...], Head] = {}
     for head in heads:
         if head.conversation is None:
             continue
-        current = newest.get(head.conversation)
-        if current is None or (head.activity or 0.0) > (current.activity or 0.0):
+        if newer_in_conversation(head, newest.get(head.conversation)):
             newest[head.conversation] = head
     return [h for h in heads if h.conversation is None or newest[h.conversation] is h]
 
 
-def _shown(head: _Head, flags: ListFlags) -> bool:
+def shown_in(head: Head, flags: ListFlags) -> bool:
     gate = _GATES.get(head.kind)
     if gate is not None and not getattr(flags, gate):
         return False
@@ -256,16 +270,16 @@ def build_profile_listing(
     The rules run on cheap chain heads; a row (dict, title, search text) is made only for
     the chains the list shows.
     """
-    eligible: list[_Head] = []
-    empty: list[_Head] = []
+    eligible: list[Head] = []
+    empty: list[Head] = []
     hidden_ids = {r.id for r in records if r.hidden} if flags.exclude_hidden else set()
     for chain in chains(records):
         if chain[-1].id in hidden_ids or (tombstones and any(s.id in tombstones for s in chain)):
             continue
-        head = _head(chain, _override_for(chain, overrides))
-        if head.kind in _HIDDEN_KINDS:
+        head = chain_head(chain, override_for(chain, overrides))
+        if head.kind in HIDDEN_KINDS:
             continue
-        (empty if _is_empty(chain) else eligible).append(head)
+        (empty if is_empty_chain(chain) else eligible).append(head)
     if not flags.show_messaging_history:
         eligible = _newest_per_conversation(eligible)
     counts = dict.fromkeys(COUNT_KINDS, 0)
@@ -278,11 +292,11 @@ def build_profile_listing(
                 continue
         if head.kind in counts:
             counts[head.kind] += 1
-        if _shown(head, flags):
-            listing.rows.append(_listed(profile, head))
+        if shown_in(head, flags):
+            listing.rows.append(make_row(profile, head))
     listing.empty = [
-        _listed(profile, e)
+        make_row(profile, e)
         for e in empty
-        if _shown(e, flags) and (flags.include_archived or not e.archived)
+        if shown_in(e, flags) and (flags.include_archived or not e.archived)
     ]
     return listing

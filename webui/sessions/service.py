@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
+import itertools
 import math
+import secrets
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from pathlib import Path
 from typing import NamedTuple
 
 import anyio.to_thread
 
+from webui.agentdb.changes import ChangeReader
 from webui.agentdb.home import list_profiles, state_db_path
 from webui.agentdb.reader import SourceUnavailable
 from webui.files import file_stat
-from webui.sessions.built import BuiltList, Page, build_list, render_page, same_list
+from webui.sessions.built import (
+    BuiltList,
+    Page,
+    build_list,
+    page_version,
+    render_page,
+    same_list,
+)
 from webui.sessions.cache import BuildFailed, CacheTimeout, Lookup, SessionListCache
+from webui.sessions.deltas import History, delta_page
+from webui.sessions.index import ProfileIndex
 from webui.sessions.overlay import Overlay, build_overlay
 from webui.sessions.query import ListFlags, ListKey, ListQuery
-from webui.sessions.stamp import ProfilePart, ProfileSource, SourceStamp
+from webui.sessions.stamp import ContentProbe, ProfilePart, ProfileSource, SourceStamp
 from webui.sessions.tick import TickMemo
+from webui.sessions.views import View
 from webui.state.prefs import PreferenceStore
 from webui.state.registry import LiveStream, StreamRegistry
 from webui.state.webuidb import Snapshot, WebuiDB
@@ -40,6 +55,16 @@ def _stands_in(old: Hashable, new: Hashable) -> bool:
     return isinstance(old, SourceStamp) and isinstance(new, SourceStamp) and old.stands_in_for(new)
 
 
+def _exact(part: ProfilePart) -> bool:
+    """A part that proves its source unchanged while it matches (no streaming marker, every
+    fingerprint read)."""
+    return (
+        part.streaming is None
+        and part.content is not None
+        and part.content.data_version != ContentProbe.BUSY
+    )
+
+
 class SessionLists:
     def __init__(
         self,
@@ -53,6 +78,7 @@ class SessionLists:
         busy_timeout: float,
         cache_entries: int,
         build_wait: float,
+        incremental: bool = True,
         clock: Callable[[], float] | None = None,
     ) -> None:
         self.home = home
@@ -75,6 +101,21 @@ class SessionLists:
         self._others: dict[tuple[str, ListFlags], tuple[float, int]] = {}
         self.problems: dict[str, str] = {}
         self.tick = TickMemo()
+        self.incremental = incremental
+        self.max_views = cache_entries
+        # The incremental engine: one index per profile, one view per key. Its work is short
+        # and GIL-bound, so one lock serializes it (and makes a profile's refresh single flight).
+        self._engine = threading.Lock()
+        self._readers: dict[str, ChangeReader] = {}
+        self.indexes: dict[str, ProfileIndex] = {}
+        self._marks: dict[str, tuple[ProfilePart, int]] = {}
+        self.views: OrderedDict[ListKey, View] = OrderedDict()
+        self.history = History(max_keys=cache_entries)
+        self.deltas_sent = 0
+        self.full_answers = 0  # polls with ``since`` answered with the whole page
+        # Versions name built lists: unique in this process, never reused by a restart.
+        self._version_prefix = secrets.token_hex(3)
+        self._serial = itertools.count(1)
 
     def _now(self) -> float:
         return self._clock() if self._clock is not None else time.monotonic()
@@ -82,6 +123,9 @@ class SessionLists:
     def close(self) -> None:
         for source in self._sources.values():
             source.close()
+        with self._engine:
+            for reader in self._readers.values():
+                reader.close()
 
     def _source(self, profile: str) -> ProfileSource:
         source = self._sources.get(profile)
@@ -130,30 +174,93 @@ class SessionLists:
                     path, "missing", "the file was removed; serving the last good list"
                 )
 
-    def _builder(self, key: ListKey) -> Callable[[], Awaitable[BuiltList]]:
+    def _builder(self, key: ListKey, stamp: SourceStamp) -> Callable[[], Awaitable[BuiltList]]:
         async def build() -> BuiltList:
             wall = time.time()
 
             def run() -> BuiltList:
                 self._check_files(key)
-                return build_list(
-                    key,
-                    home=self.home,
-                    busy_timeout=self.busy_timeout,
-                    profile_state=self.db.read_profile_state,
-                    wall_time=wall,
-                )
+                if not self.incremental:
+                    built = self.build_full(key, wall)
+                else:
+                    built = self._build_from_index(key, stamp, wall)
+                built.version = f"{self._version_prefix}.{next(self._serial)}"
+                return built
 
             return await anyio.to_thread.run_sync(run)
 
         return build
+
+    def build_full(self, key: ListKey, wall: float) -> BuiltList:
+        """The list of ``key`` built from scratch: the reference the index is held to."""
+        return build_list(
+            key,
+            home=self.home,
+            busy_timeout=self.busy_timeout,
+            profile_state=self.db.read_profile_state,
+            wall_time=wall,
+        )
+
+    def _build_from_index(self, key: ListKey, stamp: SourceStamp, wall: float) -> BuiltList:
+        """Refresh the indexes in scope by what changed, bring the key's view up to them."""
+        with self._engine:
+            for part in stamp.profiles:
+                self._refresh(part, stamp.structure_version)
+            view = self.views.get(key)
+            if view is None:
+                view = self.views[key] = View(key)
+                view.derive(self.indexes)
+                while len(self.views) > self.max_views:
+                    self.views.popitem(last=False)
+            else:
+                self.views.move_to_end(key)
+                view.catch_up(self.indexes)
+            return view.snapshot(wall)
+
+    def _refresh(self, part: ProfilePart, structure_version: int) -> None:
+        """One profile's index brought up to its sources, unless the stamp part it was last
+        refreshed from is exact and the same (another key's build did it already)."""
+        profile = part.profile
+        mark = (part, structure_version)
+        if self._marks.get(profile) == mark and _exact(part):
+            return
+        reader = self._readers.get(profile)
+        if reader is None:
+            path = state_db_path(self.home, profile)
+            reader = self._readers[profile] = ChangeReader(path, self.busy_timeout)
+        index = self.indexes.get(profile)
+        if index is None:
+            index = self.indexes[profile] = ProfileIndex(profile)
+        changes = reader.read()  # raises SourceUnavailable: the index stays as it was
+        overrides, tombstones = self.db.read_profile_state(profile)
+        index.apply(changes, overrides, tombstones)
+        self._marks[profile] = mark
+
+    def index_stats(self) -> dict[str, int]:
+        """What the incremental engine did, for ``/api/health``."""
+        indexes = list(self.indexes.values())
+        views = list(self.views.values())
+        readers = list(self._readers.values())
+        return {
+            "profiles": len(indexes),
+            "views": len(views),
+            "refreshes": sum(i.stats.refreshes for i in indexes),
+            "full_reloads": sum(i.stats.full_reloads for i in indexes),
+            "chains_recomputed": sum(i.stats.chains_recomputed for i in indexes),
+            "incremental_reads": sum(r.stats.incremental_reads for r in readers),
+            "records_read": sum(r.stats.records_read for r in readers),
+            "view_updates": sum(v.updates for v in views),
+            "view_derivations": sum(v.derivations for v in views),
+            "deltas_sent": self.deltas_sent,
+            "full_answers_to_since": self.full_answers,
+        }
 
     async def lookup(
         self, key: ListKey, live: tuple[LiveStream, ...], snapshot: Snapshot
     ) -> Lookup[BuiltList]:
         stamp, ttl = self.stamp(key, live, snapshot)
         try:
-            result = await self.cache.get(key, stamp, ttl, self._builder(key))
+            result = await self.cache.get(key, stamp, ttl, self._builder(key, stamp))
         except BuildFailed as exc:  # no good list at all: still reported in health
             for profile in key.profiles:
                 self.problems[profile] = str(exc)
@@ -221,5 +328,24 @@ class SessionLists:
         result = await self.lookup(query.key, live, snapshot)
         built = result.value
         overlay = self._overlay(built, query.key, live, snapshot)
-        page = render_page(built, query, overlay, await self.other_profiles(query))
+        others = await self.other_profiles(query)
+        page = render_page(built, query, overlay, others)
+        self.history.remember(query.key, page_version(built, overlay), built, overlay)
+        if query.since is not None:
+            page = self._since(built, overlay, query, page, others)
         return ListResponse(page, result.status, result.build_seconds, result.problem)
+
+    def _since(
+        self, built: BuiltList, overlay: Overlay, query: ListQuery, page: Page, others: int
+    ) -> Page:
+        """A delta from the version the client holds, when it is remembered and smaller;
+        else the page, marked as a full answer."""
+        assert query.since is not None
+        held = self.history.get(query.key, query.since)
+        if held is not None:
+            delta = delta_page(built, overlay, query, held, page, others)
+            if delta is not None:
+                self.deltas_sent += 1
+                return delta
+        self.full_answers += 1
+        return Page(page.body[:-1] + b',"delta":false}', page.etag, page.total, page.etag_bytes)
