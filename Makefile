@@ -28,7 +28,7 @@ $(HOME_DIR)/state.db: | $(STAMP)
 	$(BIN)/python -m webui demo --home $(HOME_DIR) --profiles 3 --sessions 2000
 
 run: $(STAMP) $(HOME_DIR)/state.db
-	$(BIN)/python -m webui serve --home $(HOME_DIR)
+	$(BIN)/python -m webui serve --home $(HOME_DIR) --claude-home $(HOME_DIR)/claude
 
 test: $(STAMP) chromium
 	$(BIN)/python -m pytest

@@ -25,6 +25,8 @@ def make_client(agent_home: Path) -> Iterator[Client]:
             "home": agent_home,
             "watch": False,
             "demo_tokens_per_second": 200.0,
+            # Never the machine's ~/.claude: a test that wants transcripts names its folder.
+            "claude_home": "",
         }
         options.update(overrides)
         client = TestClient(create_app(Settings(**options)), base_url="http://127.0.0.1:8787")

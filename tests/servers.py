@@ -74,7 +74,9 @@ def run_server(
     log = home.parent / f"server-{port}.log"
     command: Sequence[str] = [
         sys.executable, "-m", "webui", "serve", "--home", str(home), "--host", "127.0.0.1",
-        "--port", str(port), "--workers", str(workers), "--log-level", "warning", *args,
+        "--port", str(port), "--workers", str(workers), "--log-level", "warning",
+        # Never the machine's ~/.claude; a later --claude-home in args wins.
+        "--claude-home", "", *args,
     ]  # fmt: skip
     with log.open("wb") as out:
         process = subprocess.Popen(

@@ -281,3 +281,68 @@ def test_quiet_and_invalid_arguments(tmp_path: Path, capsys: pytest.CaptureFixtu
     with pytest.raises(ValueError):
         build_demo_home(tmp_path / "bad", messages_per_session=-1, progress=False)
     assert not (tmp_path / "bad").exists()
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
+def test_the_claude_code_folder_is_realistic_and_deterministic(
+    demo: DemoSummary, tmp_path: Path
+) -> None:
+    from webui.claudecode.source import ClaudeCodeSource
+    from webui.demo.claude import write_claude_folder
+
+    assert demo.claude is not None and demo.claude.root == demo.home / "claude"
+    projects = demo.home / "claude" / "projects"
+    folders = sorted(p.name for p in projects.iterdir())
+    assert len(folders) >= 3 and all(name.startswith("-home-demo-") for name in folders)
+    assert len(list(projects.glob("*/agent-*.jsonl"))) == demo.claude.subagent_files == 1
+    # The same seed and time give the same bytes.
+    again = write_claude_folder(tmp_path / "again", seed=7, now=NOW)
+    assert _tree(tmp_path / "again") == _tree(demo.home / "claude")
+    assert again.sessions == demo.claude.sessions
+
+    source = ClaudeCodeSource(demo.home / "claude", 1 << 24)
+    records = source.read_changes().upserted
+    assert len(records) == demo.claude.sessions  # the subagent file is no session
+    assert source.problems() == []  # a torn last line is not a problem: it is being written
+    newest = max(records.values(), key=lambda r: r.last_activity_at or 0)
+    assert NOW - (newest.last_activity_at or 0) < 600
+    titled = [r for r in records.values() if r.title]
+    assert 0 < len(titled) < len(records)
+    assert any(r.title == "Session cache design" for r in records.values())
+    assert all(r.preview and r.message_count > 0 and r.model and r.cwd for r in records.values())
+    assert all(r.input_tokens > 0 and r.output_tokens > 0 for r in records.values())
+    assert all(r.last_activity_at and r.last_activity_at <= NOW for r in records.values())
+    texts = [
+        m.content or ""
+        for r in records.values()
+        for m in source.messages(r.id, after=0, limit=1000)
+    ]
+    assert any(t.startswith("⚙ ") for t in texts)
+    assert any("<" in t for t in texts) is False  # no command markup reaches the pane
+    raw = b"".join(_tree(projects).values())
+    for marker in (
+        b'"type": "summary"',
+        b'"isMeta": true',
+        b"<local-command-stdout>",
+        b"tool_result",
+    ):
+        assert marker in raw
+
+
+def test_a_big_claude_code_tree_for_the_benchmark(tmp_path: Path) -> None:
+    from webui.claudecode.source import ClaudeCodeSource
+    from webui.demo.claude import write_claude_tree
+
+    summary = write_claude_tree(tmp_path, transcripts=4, bytes_each=50_000, seed=2, now=NOW)
+    files = sorted((tmp_path / "projects").glob("*/*.jsonl"))
+    assert summary.sessions == len(files) == 4
+    assert all(50_000 <= f.stat().st_size < 80_000 for f in files)
+    records = ClaudeCodeSource(tmp_path, 1 << 24).read_all()
+    assert len(records) == 4 and all(r.message_count > 20 for r in records)
+    with pytest.raises(ValueError, match="already exists"):
+        write_claude_tree(tmp_path, transcripts=1, bytes_each=10, now=NOW)

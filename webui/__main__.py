@@ -101,6 +101,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"(schema v{profile.version}{' upgraded' if profile.upgraded else ''}, "
                 f"{profile.journal_mode})"
             )
+        if summary.claude is not None:
+            claude = summary.claude
+            print(
+                f"  Claude Code: {claude.sessions} transcripts, {claude.lines} lines at "
+                f"{claude.root} (serve with --claude-home {claude.root})"
+            )
         return 0
     from webui.bench import run_bench
 

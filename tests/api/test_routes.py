@@ -42,7 +42,8 @@ def test_empty_home_is_an_empty_list(client: TestClient) -> None:
     assert data["sessions"] == [] and data["total"] == 0 and data["next_offset"] is None
     assert data["profile"] == "default" and data["all_profiles"] is False
     assert set(data["counts"]) == {
-        "webui", "cli", "messaging", "cron", "webhook", "archived", "other_profiles",
+        "webui", "cli", "messaging", "cron", "webhook", "claude-code", "archived",
+        "other_profiles",
     }  # fmt: skip
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from claudecode.jsonl import Session, append, conversation, summary
 from factory import AgentDB, agent_db_path, make_agent_db
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -37,6 +38,8 @@ from hypothesis.stateful import (
 
 from webui.agentdb import schema as agentschema
 from webui.agentdb.changes import ChangeReader
+from webui.claudecode.source import PROFILE as CLAUDE
+from webui.claudecode.source import ClaudeCodeSource
 from webui.sessions.built import BuiltList, build_list, render_page
 from webui.sessions.index import ProfileIndex
 from webui.sessions.overlay import Overlay
@@ -88,24 +91,29 @@ def _pages(built: BuiltList, key: ListKey) -> list[bytes]:
 
 
 class Engine:
-    """The incremental path of ``SessionLists`` without the async cache around it."""
+    """The incremental path of ``SessionLists`` without the async cache around it: the
+    profiles' ``state.db`` files and a Claude Code folder, in every key's scope."""
 
     def __init__(self, home: Path, db: WebuiDB) -> None:
         self.home, self.db = home, db
         self.readers = {p: ChangeReader(agent_db_path(home, p), 5.0) for p in PROFILES}
-        self.indexes = {p: ProfileIndex(p) for p in PROFILES}
+        self.claude = ClaudeCodeSource(home / "claude", 1 << 24)
+        self.indexes = {p: ProfileIndex(p) for p in (*PROFILES, CLAUDE)}
         self.views: dict[ListKey, View] = {}
 
     def refresh(self) -> None:
-        for profile in PROFILES:
-            changes = self.readers[profile].read()
+        for profile in (*PROFILES, CLAUDE):
+            if profile == CLAUDE:
+                changes = self.claude.read_changes()
+            else:
+                changes = self.readers[profile].read()
             overrides, tombstones = self.db.read_profile_state(profile)
             self.indexes[profile].apply(changes, overrides, tombstones)
 
     def built(self, key: ListKey) -> BuiltList:
         view = self.views.get(key)
         if view is None:
-            view = self.views[key] = View(key)
+            view = self.views[key] = View(key, (*key.profiles, CLAUDE))
             view.derive(self.indexes)
         else:
             view.catch_up(self.indexes)
@@ -118,6 +126,7 @@ class Engine:
 
 class IndexMachine(RuleBasedStateMachine):
     sessions = Bundle("sessions")
+    transcripts = Bundle("transcripts")
 
     def __init__(self, version: int, journal: str, tmp: Path) -> None:
         super().__init__()
@@ -185,7 +194,7 @@ class IndexMachine(RuleBasedStateMachine):
     def new_session(
         self, profile: str, source: str, messages: int, title: str | None, chat: str | None
     ) -> str:
-        extra: dict[str, object] = {}
+        extra: dict[str, Any] = {}
         if title is not None:
             extra["title"] = f"{title} {self.serial}"
         if chat is not None and source in ("telegram", "slack"):
@@ -317,6 +326,34 @@ class IndexMachine(RuleBasedStateMachine):
             path, version=self.version, journal_mode=self.journal, id_salt=profile
         )
 
+    # -- Claude Code, beside the agent ------------------------------------------------------
+
+    @rule(target=transcripts, turns=st.integers(1, 3))
+    def claude_session(self, turns: int) -> Session:
+        self.serial += 1
+        session = Session(session_id=f"00000000-0000-4000-8000-{self.serial:012d}")
+        session.at = self._tick()
+        conversation(self.home / "claude", session, turns)
+        return session
+
+    @rule(session=transcripts, kind=st.sampled_from(["turn", "summary", "torn", "finish"]))
+    def claude_write(self, session: Session, kind: str) -> None:
+        path = next((self.home / "claude" / "projects").glob(f"*/{session.session_id}.jsonl"))
+        session.at = max(session.at, self._tick())
+        if kind == "turn":
+            append(path, session.user("and then?"), session.assistant("then this"))
+        elif kind == "summary":
+            append(path, summary(f"Summary {self.serial}", session.parent or ""))
+        elif kind == "torn":
+            append(path, b'{"type": "user", "message": {"ro')  # Claude Code mid-write
+        else:
+            append(path, b'le": "user", "content": "x"}}\n')
+
+    @rule(session=transcripts, pinned=st.booleans(), deleted=st.booleans())
+    def claude_override(self, session: Session, pinned: bool, deleted: bool) -> None:
+        self.webui.set_override(CLAUDE, session.session_id, "pinned", pinned=pinned)
+        self.webui.set_tombstone(CLAUDE, session.session_id, deleted)
+
     # -- the web UI ------------------------------------------------------------------------
 
     @rule(
@@ -361,6 +398,7 @@ class IndexMachine(RuleBasedStateMachine):
                 busy_timeout=5.0,
                 profile_state=self.webui.read_profile_state,
                 wall_time=WALL,
+                others={CLAUDE: ClaudeCodeSource(self.home / "claude", 1 << 24).read_all},
             )
             assert incremental == _pages(oracle, key), key
 
@@ -384,8 +422,12 @@ class IndexMachine(RuleBasedStateMachine):
 def test_views_follow_random_writes_like_the_full_build(
     version: int, journal: str, tmp_path: Path
 ) -> None:
+    class Machine(IndexMachine):
+        def __init__(self) -> None:
+            super().__init__(version, journal, tmp_path)
+
     run_state_machine_as_test(
-        lambda: IndexMachine(version, journal, tmp_path),
+        Machine,
         settings=settings(
             max_examples=EXAMPLES,
             stateful_step_count=40,
@@ -405,7 +447,7 @@ def test_a_change_costs_what_it_changed(tmp_path: Path) -> None:
     reader = ChangeReader(agent_db_path(home), 5.0)
     index = ProfileIndex("default")
     index.apply(reader.read(), *webui.read_profile_state("default"))
-    view = View(ListKey(("default",), False, ListFlags()))
+    view = View(ListKey(("default",), False, ListFlags()), ("default",))
     view.derive({"default": index})
     before = (reader.stats.records_read, index.stats.chains_recomputed)
     agent.message(ids[17], "user", "one more")

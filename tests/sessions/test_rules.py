@@ -98,8 +98,30 @@ def test_sidebar_source_and_counts() -> None:
         "messaging": 1,
         "cron": 1,
         "webhook": 0,
+        "claude-code": 0,
         "archived": 0,
     }
+
+
+def test_claude_code_rows_are_gated_counted_and_say_where_they_ran() -> None:
+    records = [
+        rec("a", "cli"),
+        rec("u-1", "claude-code", cwd="/home/ada/code/webui", git_branch="main"),
+    ]
+    shown = build_profile_listing("claude-code", records, ListFlags(), {}, frozenset())
+    row = next(r.row for r in shown.rows if r.row["session_id"] == "u-1")
+    assert row["source_kind"] == "claude-code" and row["source_label"] == "Claude Code"
+    assert row.get("project") == "webui" and row.get("git_branch") == "main"
+    assert "project" not in next(r.row for r in shown.rows if r.row["session_id"] == "a")
+    gated = build_profile_listing(
+        "claude-code", records, ListFlags(show_claude_code=False), {}, frozenset()
+    )
+    assert [r.row["session_id"] for r in gated.rows] == ["a"]
+    assert gated.counts["claude-code"] == 1  # counted even when hidden, like every gate
+    cli_tab = build_profile_listing(
+        "claude-code", records, ListFlags(sidebar_source="cli"), {}, frozenset()
+    )
+    assert [r.row["session_id"] for r in cli_tab.rows] == ["a"]
 
 
 def test_zero_message_sessions_are_left_out_but_kept_for_the_overlay() -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from webui.agentdb.writers import WriterPool
+from webui.claudecode.source import ClaudeCodeSource
 from webui.config import Settings
 from webui.sessions.service import SessionLists
 from webui.state.prefs import PreferenceStore
@@ -30,4 +31,5 @@ class AppContext:
     writers: WriterPool
     events: EventBroker
     turns: TurnManager
+    claude: ClaudeCodeSource | None = None  # None: the Claude Code source is off
     live: LiveChanges | None = None  # set while the app runs

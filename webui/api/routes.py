@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import anyio.to_thread
@@ -20,7 +21,9 @@ from webui.agentdb.home import (
 from webui.agentdb.reader import SourceUnavailable, read_messages
 from webui.api.bodies import json_response, read_json_object
 from webui.api.common import (
+    CLAUDE_PROFILE,
     PROFILE_COOKIE,
+    claude_of,
     ctx_of,
     fallback_profile,
     request_profile,
@@ -29,6 +32,7 @@ from webui.api.common import (
 )
 from webui.api.openapi import openapi_document
 from webui.errors import ApiError, bad_param
+from webui.records import MessageRecord
 from webui.sessions.cache import BuildFailed, CacheTimeout
 from webui.sessions.query import ListKey, default_flags, parse_int_param
 from webui.state.webuidb import WebuiDBError
@@ -39,16 +43,23 @@ MAX_TITLE = 100
 async def get_session(request: Request) -> Response:
     ctx = ctx_of(request)
     session_id = check_session_id(request.path_params["session_id"])
-    return json_response(await session_row(ctx, request_profile(request, ctx), session_id))
+    profile = request_profile(request, ctx, claude=True)
+    return json_response(await session_row(ctx, profile, session_id))
 
 
 async def get_messages(request: Request) -> Response:
     ctx = ctx_of(request)
-    profile = request_profile(request, ctx)
+    profile = request_profile(request, ctx, claude=True)
     session_id = check_session_id(request.path_params["session_id"])
     after = parse_int_param(request.query_params, "after", 0, 0)
     limit = parse_int_param(request.query_params, "limit", 200, 1, 1000)
     await session_row(ctx, profile, session_id)
+    if profile == CLAUDE_PROFILE:
+        source = claude_of(ctx)
+        messages = await anyio.to_thread.run_sync(
+            lambda: source.messages(session_id, after=after, limit=limit)
+        )
+        return _messages_response(messages, limit)
     path = state_db_path(ctx.home, profile)
     try:
         messages = await anyio.to_thread.run_sync(
@@ -58,6 +69,10 @@ async def get_messages(request: Request) -> Response:
         )
     except SourceUnavailable as exc:
         raise unavailable(exc) from None
+    return _messages_response(messages, limit)
+
+
+def _messages_response(messages: Sequence[MessageRecord], limit: int) -> Response:
     return json_response(
         {
             "messages": [
@@ -118,15 +133,20 @@ def _patch_fields(body: dict[str, Any]) -> dict[str, str | bool | None]:
     return fields
 
 
+def _changed(profile: str) -> str:
+    """The profile a change event names: Claude Code rows are listed in every profile."""
+    return "*" if profile == CLAUDE_PROFILE else profile
+
+
 async def patch_session(request: Request) -> Response:
     ctx = ctx_of(request)
-    profile = request_profile(request, ctx)
+    profile = request_profile(request, ctx, claude=True)
     session_id = check_session_id(request.path_params["session_id"])
     fields = _patch_fields(await read_json_object(request, ctx.settings.max_body_bytes))
     await session_row(ctx, profile, session_id)
     reason = "renamed" if "title" in fields else next(iter(fields))
     await write_webui(lambda: ctx.db.set_override(profile, session_id, reason, **fields))
-    ctx.events.publish(profile, reason)
+    ctx.events.publish(_changed(profile), reason)
     return json_response(await session_row(ctx, profile, session_id))
 
 
@@ -139,20 +159,22 @@ async def write_webui(action: Any) -> None:
 
 async def delete_session(request: Request) -> Response:
     ctx = ctx_of(request)
-    profile = request_profile(request, ctx)
+    profile = request_profile(request, ctx, claude=True)
     session_id = check_session_id(request.path_params["session_id"])
     await session_row(ctx, profile, session_id)
     await write_webui(lambda: ctx.db.set_tombstone(profile, session_id, True))
-    ctx.events.publish(profile, "deleted")
+    ctx.events.publish(_changed(profile), "deleted")
     return json_response({"deleted": True, "session_id": session_id, "profile": profile})
 
 
 async def restore_session(request: Request) -> Response:
     ctx = ctx_of(request)
-    profile = request_profile(request, ctx)
+    profile = request_profile(request, ctx, claude=True)
     session_id = check_session_id(request.path_params["session_id"])
+    if profile == CLAUDE_PROFILE:
+        claude_of(ctx)  # a source that is off has nothing to restore
     await write_webui(lambda: ctx.db.set_tombstone(profile, session_id, False))
-    ctx.events.publish(profile, "restored")
+    ctx.events.publish(_changed(profile), "restored")
     return json_response(await session_row(ctx, profile, session_id))
 
 
@@ -210,6 +232,8 @@ async def health(request: Request) -> Response:
         warnings.append(ctx.live.problem)
     if ctx.db.problem:
         warnings.append(ctx.db.problem)
+    claude_problems = ctx.claude.problems() if ctx.claude is not None else []
+    warnings.extend(claude_problems)
     return json_response(
         {
             "status": "degraded" if warnings else "ok",
@@ -220,6 +244,9 @@ async def health(request: Request) -> Response:
             "source_problems": problems,
             "read_only": ctx.db.read_only,
             "webui_db_problem": ctx.db.problem,
+            "claude_code": None
+            if ctx.claude is None
+            else {"problems": claude_problems, **ctx.claude.stats()},
             "live_streams": len(ctx.registry.live()),
             "client": {
                 "idle_poll_interval": ctx.settings.idle_poll_interval,

@@ -18,7 +18,7 @@ from starlette.routing import Route
 from webui.agentdb.home import check_session_id, state_db_path
 from webui.agentdb.reader import SourceUnavailable, read_messages
 from webui.api.bodies import json_response, read_json_object
-from webui.api.common import ctx_of, request_profile, session_row
+from webui.api.common import ctx_of, read_only, request_profile, session_row
 from webui.errors import ApiError, bad_param, not_found
 from webui.live.turns import MAX_MESSAGE_CHARS, SessionMissing, StreamEvent
 from webui.state.registry import StreamConflict
@@ -86,8 +86,11 @@ async def session_events(request: Request) -> Response:
 
 async def post_message(request: Request) -> Response:
     ctx = ctx_of(request)
-    profile = request_profile(request, ctx)
+    profile = request_profile(request, ctx, claude=True)
     session_id = check_session_id(request.path_params["session_id"])
+    refused = read_only(profile)
+    if refused is not None:
+        raise refused
     body = await read_json_object(request, ctx.settings.max_body_bytes)
     unknown = sorted(set(body) - {"content"})
     if unknown:

@@ -16,6 +16,7 @@ from typing import Never
 from tqdm import tqdm
 
 from webui.agentdb import schema as agentschema
+from webui.demo.claude import ClaudeSummary, write_claude_folder
 from webui.demo.draws import Draws
 from webui.demo.planner import plan_profile
 from webui.demo.writer import write_profile
@@ -36,6 +37,7 @@ class ProfileSummary:
 class DemoSummary:
     home: Path
     profiles: tuple[ProfileSummary, ...]
+    claude: ClaudeSummary | None = None  # the Claude Code folder, at <home>/claude
 
     @property
     def sessions(self) -> int:
@@ -104,12 +106,14 @@ def build_demo_home(
     seed: int = 0,
     now: float | None = None,
     progress: bool = True,
+    claude_sessions: int = 24,
 ) -> DemoSummary:
     """Create a demo home of ``profiles`` profiles with ``sessions`` sessions each.
 
     ``messages_per_session`` None gives a realistic spread averaging about 12; an int gives
     about that many each. Refuses (``ValueError``) a home that already has a ``state.db`` it
-    would create.
+    would create. ``claude_sessions`` Claude Code transcripts go to ``<home>/claude`` (serve
+    with ``--claude-home <home>/claude``); 0 writes none.
     """
     if profiles < 1 or sessions < 0:
         raise ValueError("profiles must be at least 1 and sessions at least 0")
@@ -117,6 +121,8 @@ def build_demo_home(
         raise ValueError("messages_per_session must be at least 0")
     specs = profile_specs(profiles)
     taken = [p for p in (profile_db_path(home, s.name) for s in specs) if p.exists()]
+    if claude_sessions > 0 and (home / "claude" / "projects").exists():
+        taken.append(home / "claude" / "projects")
     if taken:
         raise ValueError(f"{taken[0]} already exists: the demo needs a home without a state.db")
     options = _Options(sessions, messages_per_session, seed, time.time() if now is None else now)
@@ -129,4 +135,9 @@ def build_demo_home(
     )
     with bar:
         summaries = tuple(_build_profile(home, spec, options, bar) for spec in specs)
-    return DemoSummary(home, summaries)
+    claude = (
+        write_claude_folder(home / "claude", sessions=claude_sessions, seed=seed, now=options.now)
+        if claude_sessions > 0
+        else None
+    )
+    return DemoSummary(home, summaries, claude)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 from collections.abc import Callable, Mapping, Sequence
@@ -13,6 +14,7 @@ import orjson
 
 from webui.agentdb.home import state_db_path
 from webui.agentdb.reader import read_sessions
+from webui.records import SessionRecord
 from webui.sessions.overlay import Overlay, base_sort_key, visible_rows
 from webui.sessions.query import ListKey, ListQuery
 from webui.sessions.rules import ListedRow, SessionRow, build_profile_listing
@@ -21,6 +23,8 @@ from webui.state.webuidb import Override
 PAGE_MEMO = 32
 
 ProfileState = Callable[[str], tuple[dict[str, Override], frozenset[str]]]
+# Session sources beside the agent's databases, by scope name: each reads all its records.
+OtherSources = Mapping[str, Callable[[], Sequence[SessionRecord]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,13 +99,20 @@ def build_list(
     busy_timeout: float,
     profile_state: ProfileState,
     wall_time: float,
+    others: OtherSources | None = None,
 ) -> BuiltList:
-    """Read every profile in scope and lay out the list (runs in a worker thread)."""
+    """Read every profile in scope, and every other source, and lay out the list from
+    scratch (runs in a worker thread)."""
     items: list[ListedRow] = []
     empty: dict[tuple[str, str], ListedRow] = {}
     counts: dict[str, int] = {}
-    for profile in key.profiles:
-        records = read_sessions(state_db_path(home, profile), busy_timeout)
+    readers: list[tuple[str, Callable[[], Sequence[SessionRecord]]]] = [
+        (p, functools.partial(read_sessions, state_db_path(home, p), busy_timeout))
+        for p in key.profiles
+    ]
+    readers.extend((others or {}).items())
+    for profile, read in readers:
+        records = read()
         overrides, tombstones = profile_state(profile)
         listing = build_profile_listing(profile, records, key.flags, overrides, tombstones)
         items.extend(listing.rows)

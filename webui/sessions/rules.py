@@ -8,16 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple, TypedDict
+from typing import NamedTuple, NotRequired, TypedDict
 
+from webui.claudecode.source import project_of
 from webui.records import SessionRecord
-from webui.sessions.kinds import source_kind, source_label
+from webui.sessions.kinds import CLAUDE_CODE, source_kind, source_label
 from webui.sessions.query import ListFlags
 from webui.state.webuidb import Override
 
 TITLE_PREVIEW_CHARS = 60
-COUNT_KINDS = ("webui", "cli", "messaging", "cron", "webhook")
-_GATES = {"cli": "show_cli", "cron": "show_cron", "webhook": "show_webhook"}
+COUNT_KINDS = ("webui", "cli", "messaging", "cron", "webhook", CLAUDE_CODE)
+_GATES = {
+    "cli": "show_cli",
+    "cron": "show_cron",
+    "webhook": "show_webhook",
+    CLAUDE_CODE: "show_claude_code",
+}
 HIDDEN_KINDS = frozenset({"subagent", "internal"})
 
 
@@ -45,6 +51,9 @@ class SessionRow(TypedDict):
     active_stream_id: str | None
     has_pending_user_message: bool
     pending_started_at: float | None
+    # Only on rows of sources that know where a session ran (Claude Code).
+    project: NotRequired[str | None]
+    git_branch: NotRequired[str | None]
 
 
 @dataclass(slots=True)
@@ -199,6 +208,9 @@ def make_row(profile: str, head: Head) -> ListedRow:
         "has_pending_user_message": False,
         "pending_started_at": None,
     }
+    if head.kind == CLAUDE_CODE:
+        row["project"] = project_of(newest.cwd)
+        row["git_branch"] = newest.git_branch
     search = f"{title}\n{newest.id}".lower()
     older = tuple(s.id for s in chain[:-1])
     return ListedRow(

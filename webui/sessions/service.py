@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import secrets
@@ -17,6 +18,8 @@ import anyio.to_thread
 from webui.agentdb.changes import ChangeReader
 from webui.agentdb.home import list_profiles, state_db_path
 from webui.agentdb.reader import SourceUnavailable
+from webui.claudecode.source import PROFILE as CLAUDE_PROFILE
+from webui.claudecode.source import ClaudeCodeSource
 from webui.files import file_stat
 from webui.sessions.built import (
     BuiltList,
@@ -79,6 +82,7 @@ class SessionLists:
         cache_entries: int,
         build_wait: float,
         incremental: bool = True,
+        claude: ClaudeCodeSource | None = None,
         clock: Callable[[], float] | None = None,
     ) -> None:
         self.home = home
@@ -102,13 +106,18 @@ class SessionLists:
         self.problems: dict[str, str] = {}
         self.tick = TickMemo()
         self.incremental = incremental
+        # Other session sources, by scope name: in every list's scope (they belong to no
+        # profile), each with an index of its own.
+        self.others: dict[str, ClaudeCodeSource] = {}
+        if claude is not None and claude.enabled:
+            self.others[CLAUDE_PROFILE] = claude
         self.max_views = cache_entries
         # The incremental engine: one index per profile, one view per key. Its work is short
         # and GIL-bound, so one lock serializes it (and makes a profile's refresh single flight).
         self._engine = threading.Lock()
         self._readers: dict[str, ChangeReader] = {}
         self.indexes: dict[str, ProfileIndex] = {}
-        self._marks: dict[str, tuple[ProfilePart, int]] = {}
+        self._marks: dict[str, tuple[Hashable, int]] = {}
         self.views: OrderedDict[ListKey, View] = OrderedDict()
         self.history = History(max_keys=cache_entries)
         self.deltas_sent = 0
@@ -145,7 +154,11 @@ class SessionLists:
         database); the streaming TTL bounds how long per-token commits are held back.
         """
         parts = tuple(self._part(profile, live) for profile in key.profiles)
-        stamp = SourceStamp(parts, self.prefs.stat, snapshot.structure_version, ())
+        others = tuple(
+            (name, self.tick.get(("source", name), source.stamp))
+            for name, source in self.others.items()
+        )
+        stamp = SourceStamp(parts, self.prefs.stat, snapshot.structure_version, (), others)
         if stamp.streaming:
             return stamp, self.streaming_ttl
         return stamp, math.inf if stamp.exact else self.idle_ttl
@@ -199,6 +212,7 @@ class SessionLists:
             busy_timeout=self.busy_timeout,
             profile_state=self.db.read_profile_state,
             wall_time=wall,
+            others={name: source.read_all for name, source in self.others.items()},
         )
 
     def _build_from_index(self, key: ListKey, stamp: SourceStamp, wall: float) -> BuiltList:
@@ -206,9 +220,11 @@ class SessionLists:
         with self._engine:
             for part in stamp.profiles:
                 self._refresh(part, stamp.structure_version)
+            for name, source_stamp in stamp.others:
+                self._refresh_other(name, source_stamp, stamp.structure_version)
             view = self.views.get(key)
             if view is None:
-                view = self.views[key] = View(key)
+                view = self.views[key] = View(key, key.profiles + tuple(self.others))
                 view.derive(self.indexes)
                 while len(self.views) > self.max_views:
                     self.views.popitem(last=False)
@@ -235,6 +251,20 @@ class SessionLists:
         overrides, tombstones = self.db.read_profile_state(profile)
         index.apply(changes, overrides, tombstones)
         self._marks[profile] = mark
+
+    def _refresh_other(self, name: str, source_stamp: Hashable, structure_version: int) -> None:
+        """Another source's index brought up to it, unless its stamp is the one it was last
+        refreshed from (a folder scan proves nothing changed while it matches)."""
+        mark = (source_stamp, structure_version)
+        if self._marks.get(name) == mark:
+            return
+        index = self.indexes.get(name)
+        if index is None:
+            index = self.indexes[name] = ProfileIndex(name)
+        changes = self.others[name].read_changes()
+        overrides, tombstones = self.db.read_profile_state(name)
+        index.apply(changes, overrides, tombstones)
+        self._marks[name] = mark
 
     def index_stats(self) -> dict[str, int]:
         """What the incremental engine did, for ``/api/health``."""
@@ -294,7 +324,12 @@ class SessionLists:
         return built, self._overlay(built, key, live, snapshot)
 
     async def total(self, key: ListKey) -> int:
-        """How many rows the list of ``key`` has now (profile counts, other_profiles)."""
+        """How many rows of its own the list of ``key`` has now (profile counts,
+        other_profiles): rows of the other sources, which every list shows, are not counted."""
+        if self.others and key.flags.show_claude_code:
+            key = dataclasses.replace(
+                key, flags=dataclasses.replace(key.flags, show_claude_code=False)
+            )
         built, overlay = await self.current(key)
         return len(built.rows) - len(overlay.replaced) + len(overlay.added)
 

@@ -11,6 +11,7 @@ built from has changed, so a list built from it needs no TTL at all.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Hashable
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import quote
@@ -95,6 +96,8 @@ class SourceStamp(NamedTuple):
     settings: FileStat | None
     structure_version: int  # webui.db journal: renames, pins, deletes…
     profile_set: tuple[str, ...]
+    # (scope, stamp) of each other session source in scope (Claude Code's folder scan)
+    others: tuple[tuple[str, Hashable], ...] = ()
 
     @property
     def streaming(self) -> bool:
@@ -106,6 +109,7 @@ class SourceStamp(NamedTuple):
         those at once), nothing structural, no settings change."""
         return (
             self.settings == newer.settings
+            and self.others == newer.others
             and self.structure_version == newer.structure_version
             and self.profile_set == newer.profile_set
             and len(self.profiles) == len(newer.profiles)

@@ -15,6 +15,7 @@ view can move on while pages are cut from the copy.
 from __future__ import annotations
 
 import bisect
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -66,6 +67,7 @@ class Positions(Mapping[tuple[str, str], int]):
 @dataclass
 class View:
     key: ListKey
+    scopes: tuple[str, ...]  # the key's profiles, then every other source in scope
     versions: dict[str, tuple[int, int]] = field(default_factory=dict)  # (epoch, version)
     keys: list[SortKey] = field(default_factory=list)
     data: list[bytes] = field(default_factory=list)
@@ -86,7 +88,7 @@ class View:
     def catch_up(self, indexes: Mapping[str, ProfileIndex]) -> bool:
         """Bring the view to its indexes' versions; whether anything moved."""
         pending: list[tuple[ProfileIndex, set[str], set[Conversation]]] = []
-        for profile in self.key.profiles:
+        for profile in self.scopes:
             index = indexes[profile]
             seen = self.versions.get(profile)
             if seen == (index.epoch, index.version):
@@ -109,22 +111,28 @@ class View:
     def derive(self, indexes: Mapping[str, ProfileIndex]) -> None:
         """Every row from scratch out of the indexes (a new view, a full reload)."""
         self.derivations += 1
-        self.keys, self.data, self.search = [], [], []
-        self.key_of, self.placed, self.empty, self.tips = {}, {}, {}, {}
-        self.counts = dict.fromkeys((*COUNT_KINDS, "archived"), 0)
-        self.pinned_count = 0
-        shown: list[_Placed] = []
-        for profile in self.key.profiles:
+        self.placed = {}
+        every: list[tuple[str, _Placed]] = []
+        for profile in self.scopes:
             index = indexes[profile]
             winners = self._winners(index, index.conversations.keys())
+            place, placed_of = self._place, self.placed
             for entry in index.entries.values():
-                placed = self._place(entry, winners)
+                placed = place(entry, winners)
                 if placed is not None:
-                    self.placed[(profile, entry.root)] = placed
-                    self._account(profile, placed, +1)
-                    if placed.key is not None:
-                        shown.append(placed)
+                    placed_of[(profile, entry.root)] = placed
+                    every.append((profile, placed))
             self.versions[profile] = (index.epoch, index.version)
+        # What ``_account`` adds one chain at a time, here for all of them at once.
+        self.counts = dict.fromkeys((*COUNT_KINDS, "archived"), 0)
+        for kind, n in Counter(p.counted for _, p in every if p.counted is not None).items():
+            self.counts[kind] += n
+        self.counts["archived"] = sum(1 for _, p in every if p.archived)
+        self.pinned_count = sum(1 for _, p in every if p.pinned)
+        self.empty = {(pr, p.tip): p.empty for pr, p in every if p.empty is not None}
+        self.key_of = {(pr, p.tip): p.key for pr, p in every if p.key is not None}
+        self.tips = {(pr, s): p.tip for pr, p in every for s in p.older}
+        shown = [p for _, p in every if p.key is not None]
         shown.sort(key=_sort_key)
         self.keys = [_sort_key(p) for p in shown]
         self.data = [p.data for p in shown]

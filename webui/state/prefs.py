@@ -26,6 +26,7 @@ class Preferences:
     show_cron: bool = False
     show_webhook: bool = False
     show_messaging_history: bool = False
+    show_claude_code: bool = True
     default_profile: str = DEFAULT_PROFILE
 
     @property
@@ -35,6 +36,7 @@ class Preferences:
             "show_cron": self.show_cron,
             "show_webhook": self.show_webhook,
             "show_messaging_history": self.show_messaging_history,
+            "show_claude_code": self.show_claude_code,
         }
 
     def as_dict(self) -> dict[str, object]:
