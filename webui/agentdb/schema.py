@@ -4,9 +4,9 @@ This is the *writer's* side of the database the session list reads: the web UI's
 turns write through it, and tests and the demo home use it to play the agent. It builds every
 schema version seen in the wild, both as a fresh database (columns in the order the agent
 declares them) and as an upgraded one (the oldest layout plus ``ALTER TABLE ADD COLUMN`` per
-version, so the column order differs), in WAL or DELETE journal mode, with FTS5 triggers on
-``messages`` so every write costs what it costs the agent. The list path never writes: it reads
-``state.db`` through ``store``.
+version, so the column order differs), in WAL or DELETE journal mode, with the agent's FTS5
+tables and their triggers (``fts_schema``), so every write costs what it costs the agent. The
+list path never writes: it reads ``state.db`` through ``reader``.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
+
+from webui.agentdb.fts_schema import default_fts_layout, fts_statements
 
 SCHEMA_VERSIONS: tuple[int, ...] = (11, 14, 22, 30)
 LATEST_VERSION: int = 30
@@ -129,24 +131,6 @@ _BASE_TABLES = (
     )""",
 )
 
-# External-content FTS5 over messages.content, kept in step by triggers as the agent does:
-# every message insert, content update (a streaming reply growing) and delete pays for it.
-_FTS = (
-    "CREATE VIRTUAL TABLE messages_fts USING fts5(content, content='messages', content_rowid='id')",
-    """CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
-        INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
-    END""",
-    """CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
-        INSERT INTO messages_fts(messages_fts, rowid, content)
-        VALUES ('delete', old.id, old.content);
-    END""",
-    """CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN
-        INSERT INTO messages_fts(messages_fts, rowid, content)
-        VALUES ('delete', old.id, old.content);
-        INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
-    END""",
-)
-
 _SESSION_ID_HEX = re.compile(r"[0-9a-f]+")
 _LOCK_RETRY_BUDGET = 5.0
 
@@ -180,16 +164,27 @@ def _upgrade_statements(version: int) -> Iterator[str]:
         yield f"UPDATE schema_version SET version = {step}"
 
 
-def schema_statements(version: int = LATEST_VERSION, *, upgraded: bool = False) -> list[str]:
-    """Every statement that creates the schema of ``version`` (fresh, or upgraded from v11)."""
+def schema_statements(
+    version: int = LATEST_VERSION,
+    *,
+    upgraded: bool = False,
+    fts: str | None = None,
+    trigram: bool = True,
+) -> list[str]:
+    """Every statement that creates the schema of ``version`` (fresh, or upgraded from v11).
+
+    ``fts`` picks the full-text layout (``fts_schema.FTS_LAYOUTS``); None gives the one the
+    agent would have left (``default_fts_layout``).
+    """
     _check_version(version)
     created = SCHEMA_VERSIONS[0] if upgraded else version
+    layout = default_fts_layout(version, upgraded=upgraded) if fts is None else fts
     statements = [
         *_BASE_TABLES,
         _create_table("sessions", SESSION_COLUMNS, created),
         _create_table("messages", MESSAGE_COLUMNS, created),
         *(sql for since, sql in _INDEXES if since <= created),
-        *_FTS,
+        *fts_statements(layout, trigram=trigram),
         f"INSERT INTO schema_version (version) VALUES ({created})",
     ]
     if upgraded:
@@ -209,8 +204,13 @@ def create_state_db(
     version: int = LATEST_VERSION,
     journal_mode: str = "wal",
     upgraded: bool = False,
+    fts: str | None = None,
+    trigram: bool = True,
 ) -> None:
-    """Create a new ``state.db`` of schema ``version``; an existing file is never touched."""
+    """Create a new ``state.db`` of schema ``version``; an existing file is never touched.
+
+    ``fts`` and ``trigram`` choose the full-text tables (see ``schema_statements``).
+    """
     _check_version(version)
     if journal_mode not in JOURNAL_MODES:
         raise ValueError(f"journal_mode must be one of {JOURNAL_MODES}, not {journal_mode!r}")
@@ -222,7 +222,7 @@ def create_state_db(
         # The journal mode is set before any table exists, as the agent does on first open.
         _set_journal_mode(conn, journal_mode)
         with write_transaction(conn):
-            for sql in schema_statements(version, upgraded=upgraded):
+            for sql in schema_statements(version, upgraded=upgraded, fts=fts, trigram=trigram):
                 conn.execute(sql)
     finally:
         conn.close()

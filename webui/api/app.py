@@ -21,13 +21,16 @@ from webui.api.context import AppContext
 from webui.api.list_endpoint import ListSessionsEndpoint
 from webui.api.routes import ROUTES
 from webui.api.routes_live import LIVE_ROUTES
+from webui.api.routes_search import SEARCH_ROUTES
 from webui.api.security import SecurityMiddleware, login_routes
+from webui.claudecode.source import ClaudeCodeSource
 from webui.config import Settings
 from webui.errors import ApiError
 from webui.live.backends import Backend, make_backend
 from webui.live.changes import LiveChanges
 from webui.live.events import EventBroker
 from webui.live.turns import TurnManager
+from webui.sessions.search import SessionSearch
 from webui.sessions.service import SessionLists
 from webui.state.prefs import PreferenceStore
 from webui.state.registry import StreamRegistry
@@ -85,6 +88,7 @@ def build_context(
     )
     registry = StreamRegistry(db, stale_after=settings.stream_stale_after)
     prefs = PreferenceStore(home / "webui" / "settings.json")
+    claude = claude_source(settings)
     lists = SessionLists(
         home=home,
         db=db,
@@ -95,6 +99,8 @@ def build_context(
         busy_timeout=settings.busy_timeout,
         cache_entries=settings.cache_entries,
         build_wait=settings.build_wait,
+        incremental=settings.incremental_index,
+        claude=claude,
         clock=clock,
     )
     writers = WriterPool(home, busy_timeout=settings.busy_timeout)
@@ -113,7 +119,27 @@ def build_context(
         backend=chosen,
         heartbeat_interval=settings.heartbeat_interval,
     )
-    return AppContext(settings, home, db, registry, prefs, lists, writers, events, turns)
+    return AppContext(
+        settings,
+        home,
+        db,
+        registry,
+        prefs,
+        lists,
+        writers,
+        events,
+        turns,
+        SessionSearch(lists, db.read_profile_state, home=home, busy_timeout=settings.busy_timeout),
+        claude=claude,
+    )
+
+
+def claude_source(settings: Settings) -> ClaudeCodeSource | None:
+    """The Claude Code source of ``claude_home`` (``~`` expanded); None when it is empty."""
+    if not settings.claude_home.strip():
+        return None
+    root = Path(settings.claude_home).expanduser()
+    return ClaudeCodeSource(root, settings.claude_cache_bytes)
 
 
 def create_app(
@@ -131,7 +157,12 @@ def create_app(
         app.state.ctx = ctx
         ctx.events.start(asyncio.get_running_loop())
         live = ctx.live = LiveChanges(
-            home=ctx.home, db=ctx.db, prefs=ctx.prefs, registry=ctx.registry, events=ctx.events
+            home=ctx.home,
+            db=ctx.db,
+            prefs=ctx.prefs,
+            registry=ctx.registry,
+            events=ctx.events,
+            claude=ctx.claude,
         )
         watcher = asyncio.create_task(live.run()) if settings.watch else None
         try:
@@ -150,6 +181,7 @@ def create_app(
     routes = [
         # The poll every tab repeats comes first: it is matched before any other route.
         Route("/api/sessions", ListSessionsEndpoint(), methods=["GET"]),
+        *SEARCH_ROUTES,
         *LIVE_ROUTES,
         *ROUTES,
         *login_routes(),

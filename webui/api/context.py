@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from webui.agentdb.writers import WriterPool
 from webui.claudecode.source import ClaudeCodeSource
 from webui.config import Settings
+from webui.sessions.search import SessionSearch
 from webui.sessions.service import SessionLists
 from webui.state.prefs import PreferenceStore
 from webui.state.registry import StreamRegistry
@@ -31,5 +32,6 @@ class AppContext:
     writers: WriterPool
     events: EventBroker
     turns: TurnManager
+    search: SessionSearch
     claude: ClaudeCodeSource | None = None  # None: the Claude Code source is off
     live: LiveChanges | None = None  # set while the app runs

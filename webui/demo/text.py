@@ -1,7 +1,9 @@
 """The demo's canned content: models, tasks, subjects, replies, tool calls, cron jobs, chats.
 
 Sessions are assembled from these pools, so their text reads like real use without any of it
-being real.
+being real. Subjects recur across sessions (in titles, first messages and replies) at the rate
+a topic recurs in real use, a few percent each, and several share phrases ("connection pool",
+"rate limit", "docker compose", "flaky"), so content search has something worth finding.
 """
 
 from __future__ import annotations
@@ -50,7 +52,9 @@ WORK_SUBJECTS = pool(
     "the email templates|the GraphQL schema|the feature flag service|the S3 uploader|"
     "the metrics exporter|the onboarding flow|the Terraform modules|the Helm chart|"
     "the push notification service|the audit log|the permissions model|the backup script|"
-    "the websocket gateway|the PDF export|the job queue|the pricing page|the retention job"
+    "the websocket gateway|the PDF export|the job queue|the pricing page|the retention job|"
+    "the flaky integration tests|the docker compose setup|the API rate limit|"
+    "the Redis connection pool|the memory leak in the worker"
 )
 QUALIFIERS = pool(
     "| for v2| on staging| before the release| in the admin panel| for EU customers"
