@@ -54,8 +54,8 @@ class ChainEntry:
     hidden: bool  # the agent's own ``hidden`` flag on the newest segment
     tombstoned: bool
     internal: bool  # subagent work and internal sources: never listed
-    _listed: ListedRow | None = None
     _data: bytes | None = None
+    _search: str = ""
 
     @property
     def root(self) -> str:
@@ -73,16 +73,25 @@ class ChainEntry:
 
     @property
     def listed(self) -> ListedRow:
-        if self._listed is None:
-            self._listed = make_row(self.profile, self.head)
-        return self._listed
+        """The row as a dict, made anew: only zero-message rows (for the overlay) keep one."""
+        return make_row(self.profile, self.head)
 
     @property
     def data(self) -> bytes:
-        """The row serialized once, shared by every view that shows it."""
+        """The row serialized once, shared by every view that shows it (the dict is not
+        kept: the bytes are what pages are made of)."""
         if self._data is None:
-            self._data = bytes(memoryview(orjson.dumps(self.listed.row)))
+            listed = self.listed
+            self._data = bytes(memoryview(orjson.dumps(listed.row)))
+            self._search = listed.search
         return self._data
+
+    @property
+    def search(self) -> str:
+        """What ``q`` matches: the title and the id, lowercased."""
+        if self._data is None:
+            self.data  # noqa: B018 - made together with the bytes
+        return self._search
 
 
 @dataclass(frozen=True, slots=True)

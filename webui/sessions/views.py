@@ -217,7 +217,7 @@ class View:
             entry.segments[:-1],
             entry.key,
             entry.data,
-            entry.listed.search,
+            entry.search,
             counted,
             bool(head.archived),
             pinned=bool(head.pinned),
