@@ -126,7 +126,8 @@ def test_polls_in_one_tick_share_one_lookup_and_a_later_poll_sees_a_commit(
 ) -> None:
     db = agent_db()
     sid = db.session("cli", title="Before", messages=1)
-    app = create_app(load_settings(overrides={"home": agent_home, "watch": False}))
+    settings = load_settings(overrides={"home": agent_home, "watch": False, "claude_home": ""})
+    app = create_app(settings)
 
     async def main() -> None:
         async with app.router.lifespan_context(app):

@@ -271,7 +271,7 @@ def test_binding_beyond_loopback_without_a_token_refuses_to_start(
 ) -> None:
     port = free_port()
     command = [sys.executable, "-m", "webui", "serve", "--home", str(agent_home),
-               "--port", str(port), *args]  # fmt: skip
+               "--port", str(port), "--claude-home", "", *args]  # fmt: skip
     clean = {k: v for k, v in __import__("os").environ.items() if not k.startswith("WEBUI_")}
     done = subprocess.run(
         command, env={**clean, **env}, capture_output=True, text=True, timeout=30, check=False

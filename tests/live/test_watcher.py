@@ -11,19 +11,32 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
+from claudecode.jsonl import Session, append, conversation, write
 
+from webui.claudecode.source import ClaudeCodeSource
+from webui.live.changes import LiveChanges
+from webui.live.events import ChangeEvent, EventBroker
 from webui.live.watcher import (
+    CLAUDE,
     PROFILES,
     SETTINGS,
     STATE_DEFAULT,
     WEBUI,
     FileChange,
     HomeWatcher,
+    TranscriptWatch,
+    TranscriptWatcher,
     classify,
+    classify_transcript,
     is_structural,
+    is_transcript_structural,
     resync_changes,
+    transcript_watch,
     watched_dirs,
 )
+from webui.state.prefs import PreferenceStore
+from webui.state.registry import StreamRegistry
+from webui.state.webuidb import WebuiDB
 
 pytestmark = pytest.mark.anyio
 
@@ -78,6 +91,9 @@ def anyio_backend() -> str:
         # The "default" profile is the home itself, not a folder under profiles/.
         ("profiles/default", None),
         ("profiles/default/state.db", None),
+        # A reserved name is another source's, never a profile of the home.
+        ("profiles/claude-code", None),
+        ("profiles/claude-code/state.db", None),
     ],
 )
 def test_classify(relative: str, expected: FileChange | None) -> None:
@@ -99,6 +115,7 @@ def test_paths_outside_the_home_mean_nothing() -> None:
         ("webui", True),
         ("profiles/work", True),
         ("profiles/default", False),
+        ("profiles/claude-code", False),
         ("profiles/Bad.Name", False),
         ("logs", False),
         ("state.db", False),
@@ -118,7 +135,8 @@ def test_resync_reports_every_watched_file_but_profiles_only_when_new() -> None:
 
 def test_watched_dirs_lists_only_folders_that_matter(tmp_path: Path) -> None:
     assert watched_dirs(tmp_path / "missing") == frozenset()
-    for folder in ("profiles/work", "profiles/Bad.Name", "profiles/default", "webui", "logs"):
+    folders = ("profiles/work", "profiles/Bad.Name", "profiles/default", "profiles/claude-code")
+    for folder in (*folders, "webui", "logs"):
         (tmp_path / folder).mkdir(parents=True)
     (tmp_path / "profiles/file").write_text("not a folder")
     assert watched_dirs(tmp_path) == {
@@ -459,3 +477,264 @@ async def test_a_folder_vanishing_before_the_watch_takes_hold_is_survived(
     finally:
         writer.close()
     assert len(listings) >= 4  # the start, the stale watch, its re-check, the watch rebuilt
+
+
+# --- Claude Code's transcripts -------------------------------------------------------------
+
+ROOT = Path("/c")
+PROJECTS = ROOT / "projects"
+SID = "0b7c5b6e-1d2f-4c3a-9e8d-7f6a5b4c3d2e"
+
+
+@pytest.mark.parametrize(
+    ("relative", "expected"),
+    [
+        (f"p/{SID}.jsonl", CLAUDE),
+        ("-home-ada-code-webui/s1.jsonl", CLAUDE),
+        # Subagent work is not a session: neither form of it is reported.
+        ("p/agent-1a2b3c.jsonl", None),
+        (f"p/{SID}/subagents/agent-1a2b3c.jsonl", None),
+        (f"p/{SID}/tool-results/x.txt", None),
+        (f"p/{SID}", None),
+        ("p/notes.txt", None),
+        ("p/s1.jsonl.tmp", None),
+        (f"{SID}.jsonl", None),  # a project's own files only
+        ("p", None),
+        ("", None),
+    ],
+)
+def test_classify_transcript(relative: str, expected: FileChange | None) -> None:
+    assert classify_transcript(PROJECTS, PROJECTS / relative) == expected
+
+
+def test_only_transcripts_under_the_projects_folder_mean_something() -> None:
+    assert classify_transcript(PROJECTS, ROOT / "history.jsonl") is None
+    assert classify_transcript(PROJECTS, ROOT / "todos" / f"{SID}.jsonl") is None
+    assert classify_transcript(PROJECTS, Path(f"/elsewhere/p/{SID}.jsonl")) is None
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        (ROOT, True),
+        (PROJECTS, True),
+        (PROJECTS / "p", True),
+        (PROJECTS / "p" / f"{SID}.jsonl", False),
+        (PROJECTS / "p" / SID / "subagents", False),
+        (ROOT / "todos", False),
+        (Path("/elsewhere"), False),
+    ],
+)
+def test_is_transcript_structural(path: Path, expected: bool) -> None:
+    assert is_transcript_structural(PROJECTS, path) is expected
+
+
+def test_transcript_watch_follows_what_exists(tmp_path: Path) -> None:
+    projects = tmp_path / "claude" / "projects"
+    assert transcript_watch(projects) is None
+    projects.parent.mkdir()
+    assert transcript_watch(projects) == TranscriptWatch(projects.parent, recursive=False)
+    projects.mkdir()
+    assert transcript_watch(projects) == TranscriptWatch(projects, recursive=True)
+
+
+class Published:
+    """A ``LiveChanges`` over a real home and a real Claude Code folder, and what it publishes."""
+
+    def __init__(self, home: Path, claude_root: Path | None) -> None:
+        self.db = WebuiDB(home / "webui" / "webui.db")
+        self.events = EventBroker(coalesce_seconds=0.02)
+        self.source = ClaudeCodeSource(claude_root, 1 << 22)
+        self.live = LiveChanges(
+            home=home,
+            db=self.db,
+            prefs=PreferenceStore(home / "webui" / "settings.json"),
+            registry=StreamRegistry(self.db, stale_after=30.0),
+            events=self.events,
+            claude=self.source,
+        )
+        self.received: list[ChangeEvent] = []
+        self._arrived = asyncio.Event()
+
+    async def collect(self) -> None:
+        async with self.events.subscribe() as events:
+            async for event in events:
+                self.received.append(event)
+                self._arrived.set()
+
+    async def next_claude(self, mark: int, timeout: float = REPORT_WITHIN) -> ChangeEvent:
+        """The first ``claude-code`` event received after the first ``mark``."""
+        async with asyncio.timeout(timeout):
+            while True:
+                found = [e for e in self.received[mark:] if e.reason == "claude-code"]
+                if found:
+                    return found[0]
+                self._arrived.clear()
+                await self._arrived.wait()
+
+
+@contextlib.asynccontextmanager
+async def published(home: Path, claude_root: Path | None, *, run: bool) -> AsyncIterator[Published]:
+    """What ``LiveChanges`` publishes; with ``run``, its watchers run as the app runs them."""
+    seen = Published(home, claude_root)
+    seen.events.start(asyncio.get_running_loop())
+    collector = asyncio.create_task(seen.collect())
+    task = asyncio.create_task(seen.live.run()) if run else None
+    try:
+        yield seen
+    finally:
+        if task is not None:
+            await seen.live.stop(task)
+        seen.events.close()
+        await collector
+        seen.db.close()
+    assert seen.live.problem is None
+
+
+@contextlib.asynccontextmanager
+async def watching_transcripts(
+    projects: Path,
+    inner: Callable[[frozenset[FileChange]], Awaitable[None]],
+    *,
+    wait_ready: bool = True,
+) -> AsyncIterator[Recorder]:
+    """The transcript watcher alone, each report handed to ``inner`` (the layer above)."""
+    recorder = Recorder(inner)
+    stop = asyncio.Event()
+    watcher = TranscriptWatcher(projects, recorder, debounce_ms=50, step_ms=20, idle_ms=100)
+    task = asyncio.create_task(watcher.run(stop))
+    try:
+        if wait_ready:
+            await recorder.ready()
+        yield recorder
+    finally:
+        stop.set()
+        async with asyncio.timeout(REPORT_WITHIN):
+            await task
+
+
+@pytest.fixture
+def claude_root(tmp_path: Path) -> Path:
+    return tmp_path / "claude"
+
+
+async def test_an_append_to_a_transcript_is_published_within_a_second(
+    home: Path, claude_root: Path
+) -> None:
+    s = Session()
+    path = conversation(claude_root, s, turns=1)
+    async with published(home, claude_root, run=True) as seen:
+        # The watch is in place once a change made after the start has been published.
+        append(path, s.user("are you there?"))
+        await seen.next_claude(0, timeout=5)
+        loop = asyncio.get_running_loop()
+        for n in range(3):
+            mark = len(seen.received)
+            appended = loop.time()
+            append(path, s.assistant(f"reply {n}"))
+            event = await seen.next_claude(mark)
+            assert (event.profile, event.reason) == ("*", "claude-code")
+            assert loop.time() - appended < REPORT_WITHIN
+        # A new session's file in a known project is news too.
+        mark = len(seen.received)
+        conversation(claude_root, Session(), turns=1)
+        await seen.next_claude(mark)
+
+
+async def test_subagent_work_and_touches_without_change_are_not_published(
+    home: Path, claude_root: Path
+) -> None:
+    s = Session()
+    path = conversation(claude_root, s, turns=1)
+    async with (
+        published(home, claude_root, run=False) as seen,
+        watching_transcripts(claude_root / "projects", seen.live.on_changes) as reports,
+    ):
+        version, mark = seen.events.version, len(reports.batches)
+        agent = Session(session_id="agent-1a2b3c")
+        conversation(claude_root, agent, turns=1)  # projects/<project>/agent-1a2b3c.jsonl
+        append(path.parent / "agent-1a2b3c.jsonl", agent.user("more"))
+        nested = path.parent / s.session_id / "subagents" / "agent-9f8e7d.jsonl"
+        write(nested, agent.user("nested"))
+        append(nested, agent.assistant("nested reply"))
+        # Reported (an attribute change wakes the watch), but no transcript's stamp moved.
+        stat = path.stat()
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        os.chmod(path, stat.st_mode)
+        await reports.wait_for(CLAUDE, mark)
+        assert seen.events.version == version
+        # Not blind: a real append is published.
+        mark = len(seen.received)
+        append(path, s.user("and now?"))
+        await seen.next_claude(mark)
+        assert seen.events.version == version + 1
+
+
+async def test_reading_the_transcripts_never_publishes(home: Path, claude_root: Path) -> None:
+    s = Session()
+    path = conversation(claude_root, s, turns=2)
+    async with (
+        published(home, claude_root, run=False) as seen,
+        watching_transcripts(claude_root / "projects", seen.live.on_changes) as reports,
+    ):
+        version, source = seen.events.version, seen.source
+        for _ in range(10):
+            source.read_changes()
+            assert source.session(s.session_id) is not None
+            assert len(source.messages(s.session_id, after=0, limit=10)) == 4
+            assert source.read_all()
+            await asyncio.sleep(0.01)  # let the watch see whatever the reads touched
+        mark = len(reports.batches)
+        stat = path.stat()
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # a report to wait for
+        await reports.wait_for(CLAUDE, mark)
+        assert seen.events.version == version
+
+
+@pytest.mark.parametrize("root_exists", [True, False])
+async def test_a_projects_folder_made_after_the_start_is_picked_up(
+    home: Path, claude_root: Path, root_exists: bool
+) -> None:
+    if root_exists:
+        claude_root.mkdir()
+        (claude_root / "history.jsonl").write_text("{}\n")  # the rest of the root: no news
+    async with (
+        published(home, claude_root, run=False) as seen,
+        watching_transcripts(
+            claude_root / "projects", seen.live.on_changes, wait_ready=root_exists
+        ) as reports,
+    ):
+        if root_exists:
+            (claude_root / "history.jsonl").write_text("{}\n{}\n")
+        s = Session()
+        # The project folder and its transcript at once: the OS watch of a new folder comes
+        # after the folder, so only the re-report after the rebuild can see this file.
+        path = conversation(claude_root, s, turns=1)
+        await seen.next_claude(0)
+        # The new folder is watched from now on.
+        mark, reported = len(seen.received), len(reports.batches)
+        append(path, s.user("still here"))
+        await reports.wait_for(CLAUDE, reported)
+        await seen.next_claude(mark)
+        # A project folder moved in whole, its transcript with it: only the folder's arrival
+        # is reported, and the watch rebuilt over it finds the file.
+        mark = len(seen.received)
+        elsewhere = claude_root.parent / "restored"
+        moved = conversation(elsewhere, Session(cwd="/home/ada/code/other"), turns=1).parent
+        moved.rename(claude_root / "projects" / moved.name)
+        await seen.next_claude(mark)
+        # The folder removed and made again: the watch follows it.
+        mark = len(seen.received)
+        shutil.rmtree(claude_root / "projects")
+        await seen.next_claude(mark)
+        mark = len(seen.received)
+        conversation(claude_root, Session(), turns=1)
+        await seen.next_claude(mark)
+        assert [e.reason for e in seen.received] == ["claude-code"] * 5
+
+
+async def test_without_a_claude_code_source_nothing_of_it_is_published(home: Path) -> None:
+    async with published(home, None, run=True) as seen:  # claude_home = "": the source is off
+        assert seen.live.claude is None
+        await seen.live.on_changes(frozenset({CLAUDE}))
+        assert seen.events.version == 0

@@ -13,7 +13,12 @@ from typing import Any
 import anyio.to_thread
 from starlette.requests import Request
 
-from webui.agentdb.home import DEFAULT_PROFILE, is_profile_name, require_profile, state_db_path
+from webui.agentdb.home import (
+    DEFAULT_PROFILE,
+    is_profile_folder,
+    require_profile,
+    state_db_path,
+)
 from webui.agentdb.reader import SourceUnavailable, read_session
 from webui.api.context import AppContext
 from webui.claudecode.source import PROFILE, ClaudeCodeSource, project_of
@@ -34,8 +39,8 @@ def ctx_of(request: Request) -> AppContext:
 def fallback_profile(request: Request, ctx: AppContext, prefs: Preferences | None = None) -> str:
     """The ``webui_profile`` cookie if it names a profile, else the settings' default."""
     cookie = request.cookies.get(PROFILE_COOKIE, "")
-    if is_profile_name(cookie) and (
-        cookie == DEFAULT_PROFILE or (ctx.home / "profiles" / cookie).is_dir()
+    if cookie == DEFAULT_PROFILE or (
+        is_profile_folder(cookie) and (ctx.home / "profiles" / cookie).is_dir()
     ):
         return cookie
     return (prefs or ctx.prefs.current()).default_profile

@@ -13,6 +13,13 @@ decides by content (``PRAGMA data_version``) whether anything worth publishing h
 ``-shm`` files are never reported: every reader writes to them. The first batch after each
 (re)build of the watch also re-reports every watched file, so that a change landing while the
 watch was being built is not lost; a content check makes those reports free.
+
+Claude Code's transcripts (``<root>/projects/<project>/<session>.jsonl``) are watched by a
+``TranscriptWatcher`` of their own, recursively, because a session's file sits a level down
+and project folders come and go; the rest of the root is not watched, and in ``projects/``
+only session transcripts are reported (subagent files, ``agent-*.jsonl`` and
+``<session>/subagents/``, are not sessions). A missing folder is handled as a missing
+``profiles/``: its parent is watched for it to appear, and a missing parent is polled for.
 """
 
 from __future__ import annotations
@@ -26,7 +33,8 @@ from typing import Literal
 
 from watchfiles import Change, awatch
 
-from webui.agentdb.home import DEFAULT_PROFILE, is_profile_name
+from webui.agentdb.home import DEFAULT_PROFILE, is_profile_folder
+from webui.claudecode.folder import session_id_of
 
 # The database files whose change may mean a commit; -shm is left out on purpose.
 STATE_FILES = frozenset({"state.db", "state.db-wal", "state.db-journal"})
@@ -35,7 +43,7 @@ SETTINGS_FILE = "settings.json"
 PROFILES_DIR = "profiles"
 WEBUI_DIR = "webui"
 
-ChangeKind = Literal["state", "settings", "profiles", "webui"]
+ChangeKind = Literal["state", "settings", "profiles", "webui", "claude"]
 
 
 @dataclass(frozen=True)
@@ -50,13 +58,9 @@ STATE_DEFAULT = FileChange("state", DEFAULT_PROFILE)
 SETTINGS = FileChange("settings")
 PROFILES = FileChange("profiles")
 WEBUI = FileChange("webui")
+CLAUDE = FileChange("claude")  # a Claude Code session transcript
 
 OnChanges = Callable[[frozenset[FileChange]], Awaitable[None]]
-
-
-def _profile_folder(name: str) -> bool:
-    # "default" lives in the home itself; a profiles/default folder is not that profile.
-    return name != DEFAULT_PROFILE and is_profile_name(name)
 
 
 def classify(home: Path, path: Path) -> FileChange | None:
@@ -70,10 +74,10 @@ def classify(home: Path, path: Path) -> FileChange | None:
             return STATE_DEFAULT
         case (name,) if name == PROFILES_DIR:
             return PROFILES
-        case (top, name) if top == PROFILES_DIR and _profile_folder(name):
+        case (top, name) if top == PROFILES_DIR and is_profile_folder(name):
             return PROFILES
         case (top, name, file) if top == PROFILES_DIR and file in STATE_FILES:
-            return FileChange("state", name) if _profile_folder(name) else None
+            return FileChange("state", name) if is_profile_folder(name) else None
         case (top, file) if top == WEBUI_DIR and file == SETTINGS_FILE:
             return SETTINGS
         case (top, file) if top == WEBUI_DIR and file in WEBUI_FILES:
@@ -93,7 +97,7 @@ def is_structural(home: Path, path: Path) -> bool:
         case (name,):
             return name in (PROFILES_DIR, WEBUI_DIR)
         case (top, name):
-            return top == PROFILES_DIR and _profile_folder(name)
+            return top == PROFILES_DIR and is_profile_folder(name)
     return False
 
 
@@ -109,7 +113,7 @@ def watched_dirs(home: Path) -> frozenset[Path]:
             entries = list(profiles.iterdir())
         except (FileNotFoundError, NotADirectoryError, PermissionError):
             entries = []
-        dirs.update(p for p in entries if _profile_folder(p.name) and p.is_dir())
+        dirs.update(p for p in entries if is_profile_folder(p.name) and p.is_dir())
     return frozenset(dirs)
 
 
@@ -217,8 +221,124 @@ class HomeWatcher:
                 first = False
 
 
+# --- Claude Code's transcripts ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TranscriptWatch:
+    """Where the transcripts are watched from: ``projects`` itself, recursively; or, while it
+    is missing, its parent, non-recursively, for it to appear."""
+
+    path: Path
+    recursive: bool
+
+
+def transcript_watch(projects: Path) -> TranscriptWatch | None:
+    """What to watch for ``projects`` as things are now; None: not even its parent exists."""
+    if projects.is_dir():
+        return TranscriptWatch(projects, True)
+    if projects.parent.is_dir():
+        return TranscriptWatch(projects.parent, False)
+    return None
+
+
+def classify_transcript(projects: Path, path: Path) -> FileChange | None:
+    """``CLAUDE`` for a session transcript under ``projects``; None for anything else."""
+    try:
+        parts = path.relative_to(projects).parts
+    except ValueError:
+        return None
+    match parts:
+        case (_project, name) if session_id_of(name) is not None:
+            return CLAUDE
+    return None
+
+
+def is_transcript_structural(projects: Path, path: Path) -> bool:
+    """Whether ``path`` is ``projects``, its parent or a project folder (a direct child).
+
+    A new project folder rebuilds the watch: the OS watch of a new folder is added only after
+    it appears, so a transcript written into it at once would go unseen; the re-report after
+    the rebuild has the content check look at it.
+    """
+    if path == projects.parent:
+        return True
+    try:
+        return len(path.relative_to(projects).parts) <= 1
+    except ValueError:
+        return False
+
+
+class TranscriptWatcher:
+    """Calls ``on_changes`` with ``CLAUDE`` once per coalesced batch that touched a session
+    transcript under ``projects``, and once after each (re)build of the watch."""
+
+    def __init__(
+        self,
+        projects: Path,
+        on_changes: OnChanges,
+        *,
+        debounce_ms: int = 50,
+        step_ms: int = 20,
+        idle_ms: int = 1000,
+    ) -> None:
+        self.projects = projects
+        self._on_changes = on_changes
+        self._debounce_ms = debounce_ms
+        self._step_ms = step_ms
+        self._idle_ms = idle_ms  # as for the home: the latency of noticing a folder appear
+
+    async def run(self, stop_event: asyncio.Event) -> None:
+        """Watch until ``stop_event`` is set."""
+        while not stop_event.is_set():
+            projects = self.projects.resolve()  # again each time: the root may be a link
+            target = transcript_watch(projects)
+            if target is None:
+                await _wait(stop_event, self._idle_ms / 1000)
+                continue
+            await self._watch(projects, target, stop_event)
+
+    async def _watch(
+        self, projects: Path, target: TranscriptWatch, stop_event: asyncio.Event
+    ) -> None:
+        """Watch ``target`` until stopped or until what to watch may have changed."""
+        batches = awatch(
+            target.path,
+            watch_filter=lambda _change, name: _transcript_relevant(projects, Path(name)),
+            debounce=self._debounce_ms,
+            step=self._step_ms,
+            stop_event=stop_event,
+            rust_timeout=self._idle_ms,
+            yield_on_timeout=True,
+            recursive=target.recursive,
+            ignore_permission_denied=True,
+        )
+        first = True
+        async with contextlib.aclosing(batches):
+            async for raw in batches:
+                # The first batch re-reports: the watch is in place now, and a transcript
+                # written while it was built shows in the content check.
+                if first or any(classify_transcript(projects, Path(n)) for _, n in raw):
+                    await self._on_changes(frozenset({CLAUDE}))
+                # A folder merely modified is no news; one that came or went is. The check
+                # of the folder itself (a stat or two per wake-up) catches what a watch that
+                # lost its folder can no longer report.
+                moved = any(
+                    change != Change.modified and is_transcript_structural(projects, Path(name))
+                    for change, name in raw
+                )
+                if moved or transcript_watch(projects) != target:
+                    return
+                first = False
+
+
 def _relevant(home: Path, path: Path) -> bool:
     return classify(home, path) is not None or is_structural(home, path)
+
+
+def _transcript_relevant(projects: Path, path: Path) -> bool:
+    found = classify_transcript(projects, path) is not None
+    return found or is_transcript_structural(projects, path)
 
 
 async def _wait(stop_event: asyncio.Event, seconds: float) -> None:
