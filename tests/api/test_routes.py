@@ -291,3 +291,36 @@ def test_unknown_routes_and_methods_are_json_errors(client: TestClient) -> None:
     assert error_of(client.get("/api/nothing"))["code"] == "not_found"
     response = client.put("/api/settings", json={})
     assert response.status_code == 405 and error_of(response)["code"] == "method_not_allowed"
+
+
+def test_health_reports_what_the_index_did(agent_db: Any, client: TestClient) -> None:
+    db: AgentDB = agent_db()
+    for n in range(8):
+        db.session("cli", title=f"Chat {n}", messages=1)
+    before = client.get("/api/health").json()["cache"]["index"]
+    assert before["refreshes"] == 0 and before["views"] == 0
+    held = sessions(client)
+    index = client.get("/api/health").json()["cache"]["index"]
+    assert index["profiles"] >= 1 and index["views"] >= 1 and index["refreshes"] >= 1
+    assert (index["deltas_sent"], index["full_answers_to_since"]) == (0, 0)
+
+    db.session("cli", title="Newest", messages=1)  # a delta of one row, not the page of nine
+    delta = sessions(client, since=held["version"], have=held["total"])
+    assert delta["delta"] is True
+    sessions(client, since="forgotten.1", have=5)
+    after = client.get("/api/health").json()["cache"]["index"]
+    assert after["refreshes"] > index["refreshes"] and after["records_read"] >= 1
+    assert (after["deltas_sent"], after["full_answers_to_since"]) == (1, 1)
+
+
+def test_health_reports_what_the_list_endpoint_compressed(
+    client: TestClient, agent_db: Any
+) -> None:
+    db: AgentDB = agent_db()
+    for _ in range(20):
+        db.session("cli", messages=2)
+    client.get("/api/sessions", headers={"Accept-Encoding": "gzip"})
+    client.get("/api/sessions", headers={"Accept-Encoding": "gzip"})
+    compression = client.get("/api/health").json()["cache"]["compression"]
+    assert compression["compressions"] == {"gzip": 1}  # once per page and coding
+    assert 0 < compression["bytes_out"] < compression["bytes_in"]

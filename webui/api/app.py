@@ -155,6 +155,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         ctx = build_context(settings, clock=clock, wall_clock=wall_clock, backend=backend)
         app.state.ctx = ctx
+        ctx.compression = endpoint.compression
         ctx.events.start(asyncio.get_running_loop())
         live = ctx.live = LiveChanges(
             home=ctx.home,
@@ -178,9 +179,10 @@ def create_app(
             ctx.writers.close()
             ctx.db.close()
 
+    endpoint = ListSessionsEndpoint()
     routes = [
         # The poll every tab repeats comes first: it is matched before any other route.
-        Route("/api/sessions", ListSessionsEndpoint(), methods=["GET"]),
+        Route("/api/sessions", endpoint, methods=["GET"]),
         *SEARCH_ROUTES,
         *LIVE_ROUTES,
         *ROUTES,

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from webui.agentdb.writers import WriterPool
+from webui.api.compress import CompressionStats
 from webui.claudecode.source import ClaudeCodeSource
 from webui.config import Settings
 from webui.sessions.search import SessionSearch
@@ -35,3 +36,4 @@ class AppContext:
     search: SessionSearch
     claude: ClaudeCodeSource | None = None  # None: the Claude Code source is off
     live: LiveChanges | None = None  # set while the app runs
+    compression: CompressionStats | None = None  # the list endpoint's, set while it runs

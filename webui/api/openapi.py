@@ -10,12 +10,28 @@ from __future__ import annotations
 from typing import Any
 
 from webui import __version__
-from webui.sessions.query import GATE_NAMES, MAX_LIMIT, MAX_QUERY_CHARS, SIDEBAR_SOURCES
+from webui.api.common import CLAUDE_PROFILE
+from webui.api.compress import MIN_SIZE, PREFERENCE
+from webui.sessions.query import (
+    GATE_NAMES,
+    MAX_LIMIT,
+    MAX_QUERY_CHARS,
+    MAX_VERSION_CHARS,
+    SIDEBAR_SOURCES,
+)
+from webui.sessions.rules import COUNT_KINDS
+from webui.sessions.search import MAX_LIMIT as SEARCH_MAX_LIMIT
+from webui.sessions.search import MAX_OFFSET as SEARCH_MAX_OFFSET
+from webui.sessions.search import MAX_Q as SEARCH_MAX_Q
 
 PROFILE_PATTERN = "^[a-z0-9][a-z0-9_-]{0,63}$"
 SESSION_ID_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$"
 STREAM_ID_PATTERN = "^[A-Za-z0-9]{1,64}$"
 BOOLEAN_PATTERN = "^(?i:1|0|true|false|yes|no|on|off)$"
+# A list's ``version`` (the characters ``parse_list_query`` accepts in ``since``).
+VERSION_PATTERN = f"^[0-9A-Za-z._-]{{1,{MAX_VERSION_CHARS}}}$"
+# The list's validator: weak, the same from every worker and for every content coding.
+ETAG_PATTERN = '^W/"[0-9a-f]{32}"$'
 
 # Integer parameters are at most 12 digits.
 MAX_INT = 10**12 - 1
@@ -60,6 +76,14 @@ PROFILE_PARAM = _query(
     "profile",
     {"type": "string", "pattern": "^$|" + PROFILE_PATTERN},
     "a profile name; absent or empty: the webui_profile cookie, else the default_profile setting",
+)
+# On the routes of one session, the reserved name ``claude-code`` names the Claude Code source.
+SESSION_PROFILE_PARAM = _query(
+    "profile",
+    {"type": "string", "pattern": "^$|" + PROFILE_PATTERN, "examples": [CLAUDE_PROFILE]},
+    "a profile name, or claude-code for a Claude Code session (read-only source; 404 "
+    "source_off when claude_home is empty); absent or empty: the webui_profile cookie, "
+    "else the default_profile setting",
 )
 SESSION_PARAM = _path("session_id", SESSION_ID_PATTERN)
 STREAM_PARAM = _path("stream_id", STREAM_ID_PATTERN)
@@ -113,7 +137,10 @@ ROW: Schema = {
         "profile": {"type": "string"},
         "source": {"type": "string"},
         "source_kind": {
-            "enum": ["webui", "cli", "messaging", "cron", "webhook", "api", "subagent", "other"]
+            "enum": [
+                *("webui", "cli", "messaging", "cron", "webhook", "api", CLAUDE_PROFILE),
+                *("subagent", "other"),
+            ]
         },
         "source_label": {"type": "string"},
         "created_at": _nullable("number"),
@@ -133,33 +160,94 @@ ROW: Schema = {
         "active_stream_id": _nullable("string"),
         "has_pending_user_message": {"type": "boolean"},
         "pending_started_at": _nullable("number"),
+        # Only on Claude Code rows: where the session ran.
+        "project": {
+            **_nullable("string"),
+            "description": "Claude Code rows only: the last component of the session's cwd",
+        },
+        "git_branch": {**_nullable("string"), "description": "Claude Code rows only"},
     },
 }
 
-COUNT_NAMES = ("webui", "cli", "messaging", "cron", "webhook", "archived", "other_profiles")
-
-LIST: Schema = {
+COUNT_NAMES = (*COUNT_KINDS, "archived", "other_profiles")
+COUNTS: Schema = {
     "type": "object",
-    "required": [
-        *("sessions", "total", "offset", "limit", "next_offset", "counts"),
-        *("profile", "all_profiles", "server_time"),
-    ],
+    "required": list(COUNT_NAMES),
+    "properties": {name: {"type": "integer", "minimum": 0} for name in COUNT_NAMES},
+}
+
+# What a page and a delta both say about the list.
+LIST_META: dict[str, Schema] = {
+    "total": {"type": "integer", "minimum": 0},
+    "offset": {"type": "integer", "minimum": 0},
+    "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+    "next_offset": _nullable("integer"),
+    "counts": COUNTS,
+    "profile": {"type": "string"},
+    "all_profiles": {"type": "boolean"},
+    "version": {
+        "type": "string",
+        "pattern": VERSION_PATTERN,
+        "description": "this state of the list (opaque, of this server process): send it "
+        "back as since for a delta",
+    },
+    "server_time": {"type": "number", "description": "when the list was built (epoch seconds)"},
+}
+LIST_REQUIRED = (
+    *("total", "offset", "limit", "next_offset", "counts"),
+    *("profile", "all_profiles", "version", "server_time"),
+)
+
+LIST_PAGE: Schema = {
+    "type": "object",
+    "description": "a page of the list (with since: the full page of the window, delta false)",
+    "required": ["sessions", *LIST_REQUIRED],
     "properties": {
         "sessions": {"type": "array", "items": _ref("Session")},
-        "total": {"type": "integer", "minimum": 0},
-        "offset": {"type": "integer", "minimum": 0},
-        "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
-        "next_offset": _nullable("integer"),
-        "counts": {
-            "type": "object",
-            "required": list(COUNT_NAMES),
-            "properties": {name: {"type": "integer", "minimum": 0} for name in COUNT_NAMES},
+        **LIST_META,
+        "delta": {
+            "const": False,
+            "description": "present when since was sent without q: the version was unknown "
+            "(another worker, a restart, too old) or a delta would be no smaller",
         },
-        "profile": {"type": "string"},
-        "all_profiles": {"type": "boolean"},
-        "server_time": {"type": "number"},
     },
 }
+
+SESSION_KEY: Schema = {
+    "type": "array",
+    "description": "[profile, session_id]",
+    "items": {"type": "string"},
+    "minItems": 2,
+    "maxItems": 2,
+}
+
+LIST_DELTA: Schema = {
+    "type": "object",
+    "description": "what changed in the first have rows since the version since: drop every "
+    "held row named in removed or upserted, then insert each upserted row at its index, in "
+    "order; the result is the first min(have, total) rows of version",
+    "required": ["delta", "since", "removed", "upserted", *LIST_REQUIRED],
+    "properties": {
+        "delta": {"const": True},
+        "since": {"type": "string", "pattern": VERSION_PATTERN},
+        "removed": {"type": "array", "items": SESSION_KEY},
+        "upserted": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["index", "row"],
+                "properties": {
+                    "index": {"type": "integer", "minimum": 0, "maximum": MAX_LIMIT - 1},
+                    "row": _ref("Session"),
+                },
+            },
+        },
+        **LIST_META,
+        "offset": {"const": 0},
+    },
+}
+
+LIST: Schema = {"oneOf": [_ref("ListPage"), _ref("ListDelta")]}
 
 MESSAGES: Schema = {
     "type": "object",
@@ -186,7 +274,10 @@ PREFERENCES: Schema = {
     "type": "object",
     "required": [*GATE_NAMES, "default_profile"],
     "properties": {
-        **{name: {"type": "boolean"} for name in GATE_NAMES},
+        **{
+            name: {"type": "boolean", "description": f"the default of the list's {name}"}
+            for name in GATE_NAMES
+        },
         "default_profile": {"type": "string", "pattern": PROFILE_PATTERN},
     },
 }
@@ -207,6 +298,79 @@ ERROR: Schema = {
     },
 }
 
+COUNTER = {"type": "integer", "minimum": 0}
+MILLISECONDS = {**_nullable("number"), "minimum": 0}
+
+INDEX_STATS = (
+    *("profiles", "views", "refreshes", "full_reloads", "chains_recomputed"),
+    *("incremental_reads", "records_read", "view_updates", "view_derivations"),
+    *("deltas_sent", "full_answers_to_since"),
+)
+CACHE_STATS = (
+    *("entries", "max_entries", "hits", "misses", "stale_serves", "rebuilds"),
+    *("rebuild_failures", "not_modified", "evictions", "timeouts"),
+)
+
+HEALTH: Schema = {
+    "type": "object",
+    "required": ["status", "version", "warnings", "cache"],
+    "properties": {
+        "status": {"enum": ["ok", "degraded"]},
+        "version": {"type": "string"},
+        "home": {"type": "string"},
+        "warnings": {"type": "array", "items": {"type": "string"}},
+        "settings_problem": _nullable("string"),
+        "source_problems": {"type": "object", "additionalProperties": {"type": "string"}},
+        "read_only": {"type": "boolean"},
+        "webui_db_problem": _nullable("string"),
+        "claude_code": {
+            "type": ["object", "null"],
+            "description": "the Claude Code source's problems and parse counters; null: off",
+            "required": ["problems"],
+            "properties": {"problems": {"type": "array", "items": {"type": "string"}}},
+            "additionalProperties": {"type": "integer"},
+        },
+        "live_streams": COUNTER,
+        "client": {
+            "type": "object",
+            "properties": {
+                "idle_poll_interval": {"type": "number"},
+                "stream_poll_interval": {"type": "number"},
+            },
+        },
+        "event_subscribers": COUNTER,
+        "cache": {
+            "type": "object",
+            "required": [*CACHE_STATS, "rebuild_time", "index"],
+            "properties": {
+                **{name: COUNTER for name in CACHE_STATS},
+                "rebuild_time": {
+                    "type": "object",
+                    "description": "rebuild durations (ms): percentiles, null before any",
+                    "additionalProperties": MILLISECONDS,
+                },
+                "index": {
+                    "type": "object",
+                    "description": "the incremental engine: indexes (one per profile and "
+                    "source), views (one per list key), refreshes and what they read, deltas",
+                    "required": list(INDEX_STATS),
+                    "properties": {name: COUNTER for name in INDEX_STATS},
+                },
+                "compression": {
+                    "type": "object",
+                    "description": "list bodies compressed (once per page and coding)",
+                    "required": ["compressions", "bytes_in", "bytes_out"],
+                    "properties": {
+                        "compressions": {"type": "object", "additionalProperties": COUNTER},
+                        "bytes_in": COUNTER,
+                        "bytes_out": COUNTER,
+                    },
+                },
+            },
+        },
+    },
+}
+
 EVENT_STREAM = {"text/event-stream": {"schema": {"type": "string"}}}
 HTML = {"text/html": {"schema": {"type": "string"}}}
 
@@ -220,19 +384,179 @@ def _list_parameters() -> list[Schema]:
         _query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}, "page size"),
         _query("offset", {"type": "integer", "minimum": 0, "maximum": MAX_INT}, "page start"),
         _query("q", {"type": "string", "maxLength": MAX_QUERY_CHARS}, "title and id search"),
+        _query(
+            "since",
+            {"type": "string", "pattern": VERSION_PATTERN},
+            "the version of an earlier answer: the answer may be a delta from it (never with "
+            "q); the window is then rows 0 … have (offset and limit are not used)",
+        ),
+        _query(
+            "have",
+            {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+            "with since: how many rows the client holds (default: limit); read only with since",
+        ),
+        {
+            "name": "If-None-Match",
+            "in": "header",
+            "schema": {"type": "string"},
+            "description": "the ETag of an earlier answer (compared weakly): 304 when unchanged",
+        },
+        {
+            "name": "Accept-Encoding",
+            "in": "header",
+            "schema": {"type": "string"},
+            "description": f"bodies of {MIN_SIZE} bytes or more go out in the best coding it "
+            f"accepts ({', '.join(PREFERENCE)} at equal weights); else uncompressed, never 406",
+        },
     ]
+
+
+def _header(schema: Schema, description: str, *, required: bool = True) -> Schema:
+    return {"required": required, "schema": schema, "description": description}
+
+
+LIST_HEADERS: dict[str, Schema] = {
+    "ETag": _header(
+        {"type": "string", "pattern": ETAG_PATTERN},
+        "weak, derived from what the page says (not server_time): the same from every worker "
+        "and for every content coding",
+    ),
+    "Vary": _header({"const": "accept-encoding"}, "the body depends on Accept-Encoding"),
+    "Cache-Control": _header({"const": "no-cache"}, "revalidate every time"),
+    "X-Cache": _header({"enum": ["hit", "miss", "stale"]}, "how the cache answered"),
+    "X-Server-Time": _header(
+        {"type": "string", "pattern": r"^[0-9]+\.[0-9]{3}$"}, "the server clock, epoch seconds"
+    ),
+    "Server-Timing": _header(
+        {"type": "string", "pattern": r"^build;dur=[0-9]+\.[0-9]{2}$"},
+        "when this request ran the build",
+        required=False,
+    ),
+}
+
+
+SEARCH_MATCH: Schema = {
+    "type": "object",
+    "required": ["where", "message_id", "role", "snippet", "ranges", "timestamp"],
+    "properties": {
+        "where": {"enum": ["title", "message"]},
+        "message_id": _nullable("integer"),
+        "role": _nullable("string"),
+        "snippet": {"type": "string"},
+        "ranges": {
+            "type": "array",
+            "description": "[start, end) offsets into snippet, in characters (code points)",
+            "items": {
+                "type": "array",
+                "items": {"type": "integer", "minimum": 0},
+                "minItems": 2,
+                "maxItems": 2,
+            },
+        },
+        "timestamp": _nullable("number"),
+    },
+}
+
+SEARCH: Schema = {
+    "type": "object",
+    "required": [
+        *("results", "total", "offset", "limit", "next_offset", "index"),
+        *("q", "profile", "all_profiles"),
+    ],
+    "properties": {
+        "results": {
+            "type": "array",
+            "items": {
+                "allOf": [
+                    _ref("Session"),
+                    {
+                        "type": "object",
+                        "required": ["match"],
+                        "properties": {"match": SEARCH_MATCH},
+                    },
+                ]
+            },
+        },
+        "total": {"type": "integer", "minimum": 0},
+        "offset": {"type": "integer", "minimum": 0, "maximum": SEARCH_MAX_OFFSET},
+        "limit": {"type": "integer", "minimum": 1, "maximum": SEARCH_MAX_LIMIT},
+        "next_offset": _nullable("integer"),
+        "index": {"enum": ["fts", "trigram", "scan", "mixed"]},
+        "q": {"type": "string"},
+        "profile": {"type": "string"},
+        "all_profiles": {"type": "boolean"},
+    },
+}
+
+
+def _search_parameters() -> list[Schema]:
+    booleans = ("all_profiles", "include_archived", "exclude_hidden", *GATE_NAMES)
+    return [
+        {
+            **_query(
+                "q",
+                {"type": "string", "maxLength": SEARCH_MAX_Q, "pattern": r"\S"},
+                "text to find in titles and messages (required)",
+            ),
+            "required": True,
+        },
+        PROFILE_PARAM,
+        *(_query(name, BOOLEAN, f"{name} (1/0, true/false, yes/no, on/off)") for name in booleans),
+        _query("sidebar_source", {"enum": list(SIDEBAR_SOURCES)}, "source tab"),
+        _query(
+            "limit", {"type": "integer", "minimum": 1, "maximum": SEARCH_MAX_LIMIT}, "page size"
+        ),
+        _query(
+            "offset", {"type": "integer", "minimum": 0, "maximum": SEARCH_MAX_OFFSET}, "page start"
+        ),
+    ]
+
+
+def _search_paths() -> dict[str, Schema]:
+    return {
+        "/api/sessions/search": {
+            "get": _operation(
+                "Search titles and message text (the agent's FTS5 tables, read-only)",
+                {
+                    "200": _ok("a page of list rows, each with its best match", SEARCH),
+                    "400": _error("a parameter is wrong (named in param)"),
+                    "404": _error("unknown profile"),
+                    **SOURCE_ERRORS,
+                },
+                parameters=_search_parameters(),
+            )
+        }
+    }
 
 
 def _session_paths() -> dict[str, Schema]:
     row = _ok("the session's row", _ref("Session"))
-    unknown = _error("no such profile or session")
+    unknown = _error(
+        "no such profile or session; source_off: profile claude-code while the Claude Code "
+        "source is off"
+    )
+    on_session = [SESSION_PARAM, SESSION_PROFILE_PARAM]
     return {
         "/api/sessions": {
             "get": _operation(
-                "The session list (cached; ETag, X-Cache)",
+                "The session list (cached; weak ETag, X-Cache, compressed bodies, deltas)",
                 {
-                    "200": _ok("a page of the list", LIST),
-                    "304": {"description": "If-None-Match matched the current ETag"},
+                    "200": {
+                        **_ok("a page of the list, or with since a delta from that version", LIST),
+                        "headers": {
+                            **LIST_HEADERS,
+                            "Content-Encoding": _header(
+                                {"enum": list(PREFERENCE)},
+                                f"when the body is {MIN_SIZE} bytes or more and "
+                                "Accept-Encoding allows a coding",
+                                required=False,
+                            ),
+                        },
+                    },
+                    "304": {
+                        "description": "If-None-Match matched the current ETag (no body)",
+                        "headers": LIST_HEADERS,
+                    },
                     "400": _error("a parameter is wrong (named in param)"),
                     "404": _error("unknown profile"),
                     **SOURCE_ERRORS,
@@ -262,12 +586,12 @@ def _session_paths() -> dict[str, Schema]:
             "get": _operation(
                 "One session's row",
                 {"200": row, "400": _error("bad id or profile"), "404": unknown, **SOURCE_ERRORS},
-                parameters=[SESSION_PARAM, PROFILE_PARAM],
+                parameters=on_session,
             ),
             "patch": _operation(
                 "Rename, pin or archive (web UI overrides)",
                 {"200": row, "404": unknown, **SOURCE_ERRORS},
-                parameters=[SESSION_PARAM, PROFILE_PARAM],
+                parameters=on_session,
                 body_required=True,
                 body={
                     "type": "object",
@@ -299,14 +623,14 @@ def _session_paths() -> dict[str, Schema]:
                     "404": unknown,
                     **SOURCE_ERRORS,
                 },
-                parameters=[SESSION_PARAM, PROFILE_PARAM],
+                parameters=on_session,
             ),
         },
         "/api/sessions/{session_id}/restore": {
             "post": _operation(
                 "Bring a removed session back",
                 {"200": row, "400": _error("bad id or profile"), "404": unknown, **SOURCE_ERRORS},
-                parameters=[SESSION_PARAM, PROFILE_PARAM],
+                parameters=on_session,
             )
         },
         "/api/sessions/{session_id}/messages": {
@@ -319,8 +643,7 @@ def _session_paths() -> dict[str, Schema]:
                     **SOURCE_ERRORS,
                 },
                 parameters=[
-                    SESSION_PARAM,
-                    PROFILE_PARAM,
+                    *on_session,
                     _query(
                         "after",
                         {"type": "integer", "minimum": 0, "maximum": MAX_INT},
@@ -344,10 +667,13 @@ def _session_paths() -> dict[str, Schema]:
                         },
                     ),
                     "404": unknown,
-                    "409": _error("the session is already streaming"),
+                    "409": _error(
+                        "the session is already streaming (already_streaming), or its source "
+                        "is read-only (read_only_source: a Claude Code session)"
+                    ),
                     **SOURCE_ERRORS,
                 },
-                parameters=[SESSION_PARAM, PROFILE_PARAM],
+                parameters=on_session,
                 body_required=True,
                 body={
                     "type": "object",
@@ -467,27 +793,7 @@ def _other_paths() -> dict[str, Schema]:
         "/api/health": {
             "get": _operation(
                 "Status, warnings and cache statistics",
-                {
-                    "200": _ok(
-                        "health",
-                        {
-                            "type": "object",
-                            "required": ["status", "version", "warnings", "cache"],
-                            "properties": {
-                                "status": {"enum": ["ok", "degraded"]},
-                                "version": {"type": "string"},
-                                "warnings": {"type": "array", "items": {"type": "string"}},
-                                "settings_problem": _nullable("string"),
-                                "source_problems": {
-                                    "type": "object",
-                                    "additionalProperties": {"type": "string"},
-                                },
-                                "read_only": {"type": "boolean"},
-                                "cache": {"type": "object"},
-                            },
-                        },
-                    )
-                },
+                {"200": _ok("health", _ref("Health"))},
             )
         },
         "/api/openapi.json": {
@@ -538,9 +844,15 @@ def openapi_document() -> dict[str, Any]:
             "version": __version__,
             "description": "The session list and chat API of the web UI (see README.md).",
         },
-        "paths": {**_session_paths(), **_other_paths()},
+        "paths": {**_session_paths(), **_search_paths(), **_other_paths()},
         "components": {
-            "schemas": {"Session": ROW, "Error": ERROR},
+            "schemas": {
+                "Session": ROW,
+                "ListPage": LIST_PAGE,
+                "ListDelta": LIST_DELTA,
+                "Health": HEALTH,
+                "Error": ERROR,
+            },
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "cookie": {"type": "apiKey", "in": "cookie", "name": "webui_token"},

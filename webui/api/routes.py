@@ -30,6 +30,7 @@ from webui.api.common import (
     session_row,
     unavailable,
 )
+from webui.api.context import AppContext
 from webui.api.openapi import openapi_document
 from webui.errors import ApiError, bad_param
 from webui.records import MessageRecord
@@ -265,9 +266,23 @@ async def health(request: Request) -> Response:
                 "evictions": stats.evictions,
                 "timeouts": stats.timeouts,
                 "rebuild_time": stats.percentiles(),
+                "index": ctx.lists.index_stats(),
+                "compression": _compression(ctx),
             },
         }
     )
+
+
+def _compression(ctx: AppContext) -> dict[str, object]:
+    """What the list endpoint compressed: once per page and coding, so this stays small."""
+    stats = ctx.compression
+    if stats is None:
+        return {"compressions": {}, "bytes_in": 0, "bytes_out": 0}
+    return {
+        "compressions": dict(stats.compressions),
+        "bytes_in": stats.bytes_in,
+        "bytes_out": stats.bytes_out,
+    }
 
 
 async def openapi(request: Request) -> Response:

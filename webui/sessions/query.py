@@ -134,13 +134,14 @@ def parse_list_query(
     scope = tuple(profile_names()) if all_profiles else (profile,)
     limit = parse_int_param(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     offset = parse_int_param(params, "offset", 0, 0)
+    have = parse_int_param(params, "have", limit, 1, MAX_LIMIT)  # checked even without since
     since = params.get("since")
     if since is not None:
         if not since or len(since) > MAX_VERSION_CHARS or not _VERSION_CHARS.issuperset(since):
             raise bad_param("since", "since must be a version from an earlier answer")
         # A delta covers the rows the client holds: the first ``have`` of the list. A search
         # (``q``) is cut per request and always answered in full.
-        limit, offset = parse_int_param(params, "have", limit, 1, MAX_LIMIT), 0
+        limit, offset = have, 0
         since = None if q is not None else since
     return ListQuery(
         key=ListKey(profiles=scope, all_profiles=all_profiles, flags=flags),
