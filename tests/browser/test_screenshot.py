@@ -26,7 +26,8 @@ def test_sidebar_screenshot(page: Page, tmp_path: Path) -> None:
     home = tmp_path / "home"
     build_demo_home(home, profiles=3, sessions=400, progress=False)
     page.set_viewport_size(SIZE)
-    with serve(home, "--demo-tokens-per-second", "6") as server:
+    claude = ("--claude-home", str(home / "claude"))  # the demo's Claude Code folder
+    with serve(home, "--demo-tokens-per-second", "6", *claude) as server:
         open_sidebar(page, server)
         expect(page.locator("#profile-select")).to_be_enabled()
         expect(page.locator(".source-tab[data-source=all] .tab-count")).not_to_have_text("")
@@ -56,6 +57,8 @@ def test_sidebar_screenshot(page: Page, tmp_path: Path) -> None:
         expect(page.locator(".source-tab[data-source=all]")).to_have_attribute(
             "aria-selected", "true"
         )
+        # Claude Code sessions sit in the same list, with their own badge.
+        expect(page.locator('.source-badge[data-kind="claude-code"]').first).to_be_visible()
         page.mouse.move(900, 20)  # no hover highlight in the picture
         if os.environ.get("WEBUI_SCREENSHOT") == "1":
             SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)

@@ -6,16 +6,13 @@ import dataclasses
 import itertools
 import math
 import secrets
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from pathlib import Path
 from typing import NamedTuple
 
 import anyio.to_thread
 
-from webui.agentdb.changes import ChangeReader
 from webui.agentdb.home import list_profiles, state_db_path
 from webui.agentdb.reader import SourceUnavailable
 from webui.claudecode.source import PROFILE as CLAUDE_PROFILE
@@ -31,12 +28,11 @@ from webui.sessions.built import (
 )
 from webui.sessions.cache import BuildFailed, CacheTimeout, Lookup, SessionListCache
 from webui.sessions.deltas import History, delta_page
-from webui.sessions.index import ProfileIndex
+from webui.sessions.engine import IndexEngine
 from webui.sessions.overlay import Overlay, build_overlay
 from webui.sessions.query import ListFlags, ListKey, ListQuery
-from webui.sessions.stamp import ContentProbe, ProfilePart, ProfileSource, SourceStamp
+from webui.sessions.stamp import ProfilePart, ProfileSource, SourceStamp
 from webui.sessions.tick import TickMemo
-from webui.sessions.views import View
 from webui.state.prefs import PreferenceStore
 from webui.state.registry import LiveStream, StreamRegistry
 from webui.state.webuidb import Snapshot, WebuiDB
@@ -56,16 +52,6 @@ def _stands_in(old: Hashable, new: Hashable) -> bool:
     """A list may stand in while it rebuilds when only streams started or ended: the overlay
     shows a started stream at once, and an ended one with its last count and activity."""
     return isinstance(old, SourceStamp) and isinstance(new, SourceStamp) and old.stands_in_for(new)
-
-
-def _exact(part: ProfilePart) -> bool:
-    """A part that proves its source unchanged while it matches (no streaming marker, every
-    fingerprint read)."""
-    return (
-        part.streaming is None
-        and part.content is not None
-        and part.content.data_version != ContentProbe.BUSY
-    )
 
 
 class SessionLists:
@@ -102,7 +88,7 @@ class SessionLists:
         )
         self._clock = clock
         self._sources: dict[str, ProfileSource] = {}
-        self._others: dict[tuple[str, ListFlags], tuple[float, int]] = {}
+        self._other_counts: dict[tuple[str, ListFlags], tuple[float, int]] = {}
         self.problems: dict[str, str] = {}
         self.tick = TickMemo()
         self.incremental = incremental
@@ -111,14 +97,13 @@ class SessionLists:
         self.others: dict[str, ClaudeCodeSource] = {}
         if claude is not None and claude.enabled:
             self.others[CLAUDE_PROFILE] = claude
-        self.max_views = cache_entries
-        # The incremental engine: one index per profile, one view per key. Its work is short
-        # and GIL-bound, so one lock serializes it (and makes a profile's refresh single flight).
-        self._engine = threading.Lock()
-        self._readers: dict[str, ChangeReader] = {}
-        self.indexes: dict[str, ProfileIndex] = {}
-        self._marks: dict[str, tuple[Hashable, int]] = {}
-        self.views: OrderedDict[ListKey, View] = OrderedDict()
+        self.engine = IndexEngine(
+            home=home,
+            busy_timeout=busy_timeout,
+            profile_state=db.read_profile_state,
+            others=self.others,
+            max_views=cache_entries,
+        )
         self.history = History(max_keys=cache_entries)
         self.deltas_sent = 0
         self.full_answers = 0  # polls with ``since`` answered with the whole page
@@ -132,9 +117,7 @@ class SessionLists:
     def close(self) -> None:
         for source in self._sources.values():
             source.close()
-        with self._engine:
-            for reader in self._readers.values():
-                reader.close()
+        self.engine.close()
 
     def _source(self, profile: str) -> ProfileSource:
         source = self._sources.get(profile)
@@ -196,7 +179,7 @@ class SessionLists:
                 if not self.incremental:
                     built = self.build_full(key, wall)
                 else:
-                    built = self._build_from_index(key, stamp, wall)
+                    built = self.engine.build(key, stamp, wall)
                 built.version = f"{self._version_prefix}.{next(self._serial)}"
                 return built
 
@@ -215,72 +198,10 @@ class SessionLists:
             others={name: source.read_all for name, source in self.others.items()},
         )
 
-    def _build_from_index(self, key: ListKey, stamp: SourceStamp, wall: float) -> BuiltList:
-        """Refresh the indexes in scope by what changed, bring the key's view up to them."""
-        with self._engine:
-            for part in stamp.profiles:
-                self._refresh(part, stamp.structure_version)
-            for name, source_stamp in stamp.others:
-                self._refresh_other(name, source_stamp, stamp.structure_version)
-            view = self.views.get(key)
-            if view is None:
-                view = self.views[key] = View(key, key.profiles + tuple(self.others))
-                view.derive(self.indexes)
-                while len(self.views) > self.max_views:
-                    self.views.popitem(last=False)
-            else:
-                self.views.move_to_end(key)
-                view.catch_up(self.indexes)
-            return view.snapshot(wall)
-
-    def _refresh(self, part: ProfilePart, structure_version: int) -> None:
-        """One profile's index brought up to its sources, unless the stamp part it was last
-        refreshed from is exact and the same (another key's build did it already)."""
-        profile = part.profile
-        mark = (part, structure_version)
-        if self._marks.get(profile) == mark and _exact(part):
-            return
-        reader = self._readers.get(profile)
-        if reader is None:
-            path = state_db_path(self.home, profile)
-            reader = self._readers[profile] = ChangeReader(path, self.busy_timeout)
-        index = self.indexes.get(profile)
-        if index is None:
-            index = self.indexes[profile] = ProfileIndex(profile)
-        changes = reader.read()  # raises SourceUnavailable: the index stays as it was
-        overrides, tombstones = self.db.read_profile_state(profile)
-        index.apply(changes, overrides, tombstones)
-        self._marks[profile] = mark
-
-    def _refresh_other(self, name: str, source_stamp: Hashable, structure_version: int) -> None:
-        """Another source's index brought up to it, unless its stamp is the one it was last
-        refreshed from (a folder scan proves nothing changed while it matches)."""
-        mark = (source_stamp, structure_version)
-        if self._marks.get(name) == mark:
-            return
-        index = self.indexes.get(name)
-        if index is None:
-            index = self.indexes[name] = ProfileIndex(name)
-        changes = self.others[name].read_changes()
-        overrides, tombstones = self.db.read_profile_state(name)
-        index.apply(changes, overrides, tombstones)
-        self._marks[name] = mark
-
     def index_stats(self) -> dict[str, int]:
-        """What the incremental engine did, for ``/api/health``."""
-        indexes = list(self.indexes.values())
-        views = list(self.views.values())
-        readers = list(self._readers.values())
+        """What the incremental engine and the deltas did, for ``/api/health``."""
         return {
-            "profiles": len(indexes),
-            "views": len(views),
-            "refreshes": sum(i.stats.refreshes for i in indexes),
-            "full_reloads": sum(i.stats.full_reloads for i in indexes),
-            "chains_recomputed": sum(i.stats.chains_recomputed for i in indexes),
-            "incremental_reads": sum(r.stats.incremental_reads for r in readers),
-            "records_read": sum(r.stats.records_read for r in readers),
-            "view_updates": sum(v.updates for v in views),
-            "view_derivations": sum(v.derivations for v in views),
+            **self.engine.stats(),
             "deltas_sent": self.deltas_sent,
             "full_answers_to_since": self.full_answers,
         }
@@ -342,7 +263,7 @@ class SessionLists:
         if query.key.all_profiles:
             return 0
         memo_key, now = (query.profile, query.key.flags), self._now()
-        known = self._others.get(memo_key)
+        known = self._other_counts.get(memo_key)
         if known is not None and now - known[0] < self.idle_ttl:
             return known[1]
         total = 0
@@ -352,9 +273,9 @@ class SessionLists:
                     total += await self.total(ListKey((profile,), False, query.key.flags))
                 except (BuildFailed, CacheTimeout):
                     continue  # unreadable (reported in health): it must not fail this list
-        if len(self._others) > 256:
-            self._others.clear()
-        self._others[memo_key] = (now, total)
+        if len(self._other_counts) > 256:
+            self._other_counts.clear()
+        self._other_counts[memo_key] = (now, total)
         return total
 
     async def respond(self, query: ListQuery) -> ListResponse:
