@@ -49,6 +49,8 @@ class ChainEntry:
 
     profile: str
     segments: tuple[str, ...]  # oldest first; the last is the row's session
+    root: str  # the first segment: the chain's name in the index, stable as it grows
+    tip: str  # the last segment: the row's session
     head: Head
     empty: bool
     hidden: bool  # the agent's own ``hidden`` flag on the newest segment
@@ -56,14 +58,6 @@ class ChainEntry:
     internal: bool  # subagent work and internal sources: never listed
     _data: bytes | None = None
     _search: str = ""
-
-    @property
-    def root(self) -> str:
-        return self.segments[0]
-
-    @property
-    def tip(self) -> str:
-        return self.segments[-1]
 
     @property
     def key(self) -> SortKey:
@@ -253,9 +247,12 @@ class ProfileIndex:
     def _entry(self, chain: list[SessionRecord]) -> ChainEntry:
         head = chain_head(chain, override_for(chain, self.overrides))
         tombstones = self.tombstones
+        segments = tuple([s.id for s in chain])
         return ChainEntry(
             profile=self.profile,
-            segments=tuple(s.id for s in chain),
+            segments=segments,
+            root=segments[0],
+            tip=segments[-1],
             head=head,
             empty=is_empty_chain(chain),
             hidden=bool(chain[-1].hidden),

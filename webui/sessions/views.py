@@ -18,6 +18,7 @@ import bisect
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from webui.sessions.built import BuiltList
 from webui.sessions.index import ChainEntry, Conversation, ProfileIndex, SortKey
@@ -27,9 +28,9 @@ from webui.sessions.rules import COUNT_KINDS, ListedRow, newer_in_conversation, 
 Slot = tuple[str, str]  # (profile, root id)
 
 
-@dataclass(frozen=True, slots=True)
-class _Placed:
-    """What one chain contributes to the view now: enough to take it out again."""
+class _Placed(NamedTuple):
+    """What one chain contributes to the view now: enough to take it out again (a named
+    tuple: a view makes one per chain, and a tuple is the cheapest to make)."""
 
     tip: str
     older: tuple[str, ...]  # earlier segments, when the row is shown
