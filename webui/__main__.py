@@ -49,7 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     _demo_parser(sub)
     bench = sub.add_parser("bench", help="measure the server against the ceiling and naive")
     bench.add_argument("--sizes", default="100,1000,10000,50000", help="sessions per home")
-    bench.add_argument("--quick", action="store_true", help="small sizes, short runs (< 3 min)")
+    bench.add_argument("--quick", action="store_true", help="small sizes, short runs (~5 min)")
+    bench.add_argument(
+        "--only", choices=("main", "churn"), default=None, help="run one section alone"
+    )
     bench.add_argument("--soak", action="store_true", help="the 10-minute soak under load")
     bench.add_argument("--soak-seconds", type=float, default=600.0)
     bench.add_argument("--out", type=Path, default=Path("."), help="where BENCHMARKS.md goes")

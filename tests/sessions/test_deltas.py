@@ -78,12 +78,14 @@ def test_a_poll_with_since_gets_what_changed_and_applies_to_the_fresh_page(
     db.message(ids[5], "user", "newer")
     db.update(ids[7], title="Renamed seven")
     db.delete(ids[29])
-    answer = _poll(client, since=first["version"], have=20)
+    answer = _poll(client, since=first["version"], have=20, limit=20)
     assert answer["delta"] is True and answer["since"] == first["version"]
     fresh = _poll(client, limit=20)
     assert apply(first["sessions"], answer) == fresh["sessions"]
     assert answer["version"] == fresh["version"] and answer["total"] == fresh["total"]
     assert len(answer["upserted"]) <= 3
+    upserted = {(u["row"]["profile"], u["row"]["session_id"]) for u in answer["upserted"]}
+    assert not upserted & {tuple(k) for k in answer["removed"]}  # a changed row is named once
 
 
 def test_an_unknown_or_forgotten_version_gets_the_full_page_marked(client: TestClient) -> None:
@@ -93,11 +95,13 @@ def test_an_unknown_or_forgotten_version_gets_the_full_page_marked(client: TestC
 
 def test_no_change_is_still_a_304_with_since(client: TestClient, agent_db: Any) -> None:
     db: AgentDB = agent_db()
-    db.session("cli", messages=2)
-    response = client.get("/api/sessions", params={"limit": 5})
+    for _ in range(3):
+        db.session("cli", messages=2)
+    response = client.get("/api/sessions")
     version, etag = response.json()["version"], response.headers["etag"]
+    # The client holds fewer rows than its page (the list is short): still the page's tag.
     again = client.get(
-        "/api/sessions", params={"since": version, "have": 5}, headers={"If-None-Match": etag}
+        "/api/sessions", params={"since": version, "have": 3}, headers={"If-None-Match": etag}
     )
     assert again.status_code == 304
 

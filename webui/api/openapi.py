@@ -223,9 +223,10 @@ SESSION_KEY: Schema = {
 
 LIST_DELTA: Schema = {
     "type": "object",
-    "description": "what changed in the first have rows since the version since: drop every "
-    "held row named in removed or upserted, then insert each upserted row at its index, in "
-    "order; the result is the first min(have, total) rows of version",
+    "description": "what changed in the window (the first max(have, limit) rows) since the "
+    "version since: drop every held row named in removed or upserted, then insert each "
+    "upserted row at its index, in order; the result is the first min(limit, total) rows of "
+    "version (limit here is the window)",
     "required": ["delta", "since", "removed", "upserted", *LIST_REQUIRED],
     "properties": {
         "delta": {"const": True},
@@ -388,12 +389,13 @@ def _list_parameters() -> list[Schema]:
             "since",
             {"type": "string", "pattern": VERSION_PATTERN},
             "the version of an earlier answer: the answer may be a delta from it (never with "
-            "q); the window is then rows 0 … have (offset and limit are not used)",
+            "q); the window is then rows 0 … max(have, limit) (offset is not used)",
         ),
         _query(
             "have",
             {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
-            "with since: how many rows the client holds (default: limit); read only with since",
+            "with since: how many rows the client holds (default: limit); checked always, "
+            "used only with since",
         ),
         {
             "name": "If-None-Match",

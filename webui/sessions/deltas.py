@@ -56,9 +56,16 @@ def diff(
     return upserted, [row for row in old if row not in new_set]
 
 
-def _key(row: bytes) -> list[str]:
+def _key(row: bytes) -> tuple[str, str]:
     data = orjson.loads(row)
-    return [data["profile"], data["session_id"]]
+    return (data["profile"], data["session_id"])
+
+
+def _removed_keys(removed: list[bytes], upserted: list[tuple[int, bytes]]) -> list[list[str]]:
+    """The keys of the rows that left the window, less those coming back changed (an
+    upserted row replaces its old self anyway)."""
+    back = {_key(row) for _, row in upserted}
+    return [list(key) for row in removed if (key := _key(row)) not in back]
 
 
 def delta_page(
@@ -82,7 +89,7 @@ def delta_page(
         b'{"delta":true,"since":',
         orjson.dumps(query.since),
         b',"removed":',
-        orjson.dumps([_key(row) for row in removed]),
+        orjson.dumps(_removed_keys(removed, upserted)),
         b',"upserted":[',
         b",".join(b'{"index":%d,"row":%s}' % (index, row) for index, row in upserted),
         b"],",

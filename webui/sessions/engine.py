@@ -10,6 +10,7 @@ read from the same exact stamp part.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
 from pathlib import Path
@@ -57,6 +58,7 @@ class IndexEngine:
         self._marks: dict[str, tuple[Hashable, int]] = {}
         self.indexes: dict[str, ProfileIndex] = {}
         self.views: OrderedDict[ListKey, View] = OrderedDict()
+        self.busy_seconds = 0.0  # time spent in builds: refreshes, view updates, snapshots
 
     def close(self) -> None:
         with self._lock:
@@ -67,20 +69,27 @@ class IndexEngine:
         """Refresh the indexes in scope by what changed, bring the key's view up to them
         (worker thread)."""
         with self._lock:
-            for part in stamp.profiles:
-                self._refresh(part, stamp.structure_version)
-            for name, source_stamp in stamp.others:
-                self._refresh_other(name, source_stamp, stamp.structure_version)
-            view = self.views.get(key)
-            if view is None:
-                view = self.views[key] = View(key, key.profiles + tuple(self.others))
-                view.derive(self.indexes)
-                while len(self.views) > self.max_views:
-                    self.views.popitem(last=False)
-            else:
-                self.views.move_to_end(key)
-                view.catch_up(self.indexes)
-            return view.snapshot(wall)
+            started = time.perf_counter()
+            try:
+                return self._build(key, stamp, wall)
+            finally:
+                self.busy_seconds += time.perf_counter() - started
+
+    def _build(self, key: ListKey, stamp: SourceStamp, wall: float) -> BuiltList:
+        for part in stamp.profiles:
+            self._refresh(part, stamp.structure_version)
+        for name, source_stamp in stamp.others:
+            self._refresh_other(name, source_stamp, stamp.structure_version)
+        view = self.views.get(key)
+        if view is None:
+            view = self.views[key] = View(key, key.profiles + tuple(self.others))
+            view.derive(self.indexes)
+            while len(self.views) > self.max_views:
+                self.views.popitem(last=False)
+        else:
+            self.views.move_to_end(key)
+            view.catch_up(self.indexes)
+        return view.snapshot(wall)
 
     def _index(self, name: str) -> ProfileIndex:
         index = self.indexes.get(name)
@@ -128,4 +137,5 @@ class IndexEngine:
             "records_read": sum(r.stats.records_read for r in readers),
             "view_updates": sum(v.updates for v in views),
             "view_derivations": sum(v.derivations for v in views),
+            "refresh_ms": round(self.busy_seconds * 1000),
         }

@@ -139,9 +139,10 @@ def parse_list_query(
     if since is not None:
         if not since or len(since) > MAX_VERSION_CHARS or not _VERSION_CHARS.issuperset(since):
             raise bad_param("since", "since must be a version from an earlier answer")
-        # A delta covers the rows the client holds: the first ``have`` of the list. A search
-        # (``q``) is cut per request and always answered in full.
-        limit, offset = have, 0
+        # A delta covers the rows the client holds from the top: ``have`` of them, or its
+        # whole first page if it holds fewer (the list was shorter), so an unchanged list
+        # still matches the page's tag. A search (``q``) is always answered in full.
+        limit, offset = max(have, limit), 0
         since = None if q is not None else since
     return ListQuery(
         key=ListKey(profiles=scope, all_profiles=all_profiles, flags=flags),

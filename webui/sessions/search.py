@@ -7,7 +7,8 @@ dropped, a hit in an earlier segment of a compression chain shows the chain's ro
 conversation's listed row when that session itself would have been shown, and the runtime
 overlay is laid over every row (``search_rows``). Title matches are found in the rows' own
 titles (the web UI's override, the agent's title or the preview: what the sidebar shows;
-``title_memo``), message matches through ``webui.agentdb.search``; each result's excerpt and
+``title_memo``), message matches through ``webui.agentdb.search`` (Claude Code sessions
+through our own index of their transcripts: ``claude_search``); each result's excerpt and
 match ranges come from ``snippets``.
 
 Order: title matches first (in list order), then message matches by bm25, then the newest
@@ -36,8 +37,10 @@ from webui.agentdb.search import (
     SessionFacts,
     open_search,
 )
+from webui.claudecode.source import PROFILE as CLAUDE_PROFILE
 from webui.errors import bad_param
 from webui.sessions.built import BuiltList
+from webui.sessions.claude_search import ClaudeMessages, ClaudeRead
 from webui.sessions.kinds import source_kind
 from webui.sessions.overlay import Overlay
 from webui.sessions.query import ListKey, parse_int_param, parse_list_query
@@ -122,6 +125,12 @@ class SessionSearch:
         self.titles = TitleMemo()
         self._threads = threads
         self._limiter: anyio.CapacityLimiter | None = None
+        claude = lists.others.get(CLAUDE_PROFILE)
+        self.claude = (
+            None
+            if claude is None or claude.projects is None
+            else ClaudeMessages(home, claude.projects, busy_timeout=busy_timeout)
+        )
 
     async def search(self, query: SearchQuery) -> SearchPage:
         built, overlay = await self.lists.current(query.key)
@@ -150,12 +159,37 @@ class SessionSearch:
                 hits = read.find(terms, self.bounds)
                 indexes.add(hits.index)
                 self._place(rows, profile, read, hits, query, found)
+            claude = self._claude(stack, rows, terms, query, found, indexes)
             ordered = sorted(found.values(), key=Candidate.sort_key)
             page = ordered[query.offset : query.offset + query.limit]
-            contents = _contents(page, reads)
+            contents = _contents(page, reads, claude)
         index = indexes.pop() if len(indexes) == 1 else "mixed" if indexes else "fts"
         body = _body(page, terms, contents, query, len(ordered), index)
         return SearchPage(body, len(ordered), index)
+
+    def _claude(
+        self,
+        stack: contextlib.ExitStack,
+        rows: ShownRows,
+        terms: Sequence[Term],
+        query: SearchQuery,
+        found: dict[RowKey, Candidate],
+        indexes: set[str],
+    ) -> ClaudeRead | None:
+        """Claude Code's hits, each on the row that shows its session (when the list shows
+        Claude Code rows at all); an index still catching up makes the answer ``mixed``."""
+        if self.claude is None or not query.key.flags.show_claude_code:
+            return None
+        read = stack.enter_context(self.claude.open())
+        if read is None:
+            return None
+        hits = read.find(terms, self.bounds)
+        indexes.add(hits.index if hits.complete else "mixed")
+        for hit in hits.hits:
+            place = rows.find(CLAUDE_PROFILE, hit.session_id)
+            if place is not None:
+                keep_best(found, place, CLAUDE_PROFILE, hit, hits.index)
+        return read
 
     def _place(
         self,
@@ -226,25 +260,36 @@ class SessionSearch:
         return not facts.archived or flags.include_archived
 
 
+Contents = dict[tuple[str, str, int], str]
+
+
 def _contents(
-    page: Sequence[Candidate], reads: Mapping[str, MessageSearch]
-) -> dict[tuple[str, int], str]:
-    """The texts of the page's matched messages, by (profile, message id)."""
-    wanted: dict[str, list[int]] = {}
+    page: Sequence[Candidate], reads: Mapping[str, MessageSearch], claude: ClaudeRead | None
+) -> Contents:
+    """The texts of the page's matched messages, by (profile, session id, message id): a
+    Claude Code message's id is its line, unique only within its session."""
+    wanted: dict[str, list[MessageHit]] = {}
     for candidate in page:
         if candidate.hit is not None:
-            wanted.setdefault(candidate.profile, []).append(candidate.hit.message_id)
-    contents: dict[tuple[str, int], str] = {}
-    for profile, ids in wanted.items():
-        for message_id, text in reads[profile].contents(ids, chars=CONTENT_CHARS).items():
-            contents[(profile, message_id)] = text
+            wanted.setdefault(candidate.profile, []).append(candidate.hit)
+    contents: Contents = {}
+    for profile, hits in wanted.items():
+        if profile == CLAUDE_PROFILE:
+            found = {} if claude is None else claude.contents(hits, chars=CONTENT_CHARS)
+            for (sid, line), text in found.items():
+                contents[(profile, sid, line)] = text
+            continue
+        sessions = {h.message_id: h.session_id for h in hits}
+        texts = reads[profile].contents(list(sessions), chars=CONTENT_CHARS)
+        for message_id, text in texts.items():
+            contents[(profile, sessions[message_id], message_id)] = text
     return contents
 
 
 def _body(
     page: Sequence[Candidate],
     terms: Sequence[Term],
-    contents: Mapping[tuple[str, int], str],
+    contents: Contents,
     query: SearchQuery,
     total: int,
     index: str,
@@ -264,9 +309,7 @@ def _body(
     return b'{"results":[' + b",".join(results) + b"]," + orjson.dumps(meta)[1:]
 
 
-def _result(
-    candidate: Candidate, terms: Sequence[Term], contents: Mapping[tuple[str, int], str]
-) -> bytes:
+def _result(candidate: Candidate, terms: Sequence[Term], contents: Contents) -> bytes:
     hit = candidate.hit
     if hit is None:
         snippet, ranges = title_snippet(str(orjson.loads(candidate.data)["title"]), terms)
@@ -279,7 +322,7 @@ def _result(
             "timestamp": None,
         }
     else:
-        text = contents.get((candidate.profile, hit.message_id), "")
+        text = contents.get((candidate.profile, hit.session_id, hit.message_id), "")
         snippet, ranges = message_snippet(text, terms, words=candidate.index in ("fts", "mixed"))
         match = {
             "where": "message",
