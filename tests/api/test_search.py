@@ -4,11 +4,13 @@ has them, every list rule, the runtime overlay, paging and hostile text."""
 from __future__ import annotations
 
 import urllib.parse
+from pathlib import Path
 from typing import Any
 
 import hypothesis
 import orjson
 import pytest
+from claudecode.jsonl import Session, append, line, project_dir, write
 from clients import Client
 from factory import AgentDB
 from hypothesis import given
@@ -321,3 +323,175 @@ def test_each_profile_ranks_a_bounded_number_of_hits(agent_db: Any, client: Test
 def test_whitespace_is_collapsed_before_the_length_check(client: TestClient) -> None:
     data = find(client, "  rate" + " " * 250 + "limit  ")
     assert data["q"] == "rate limit" and data["results"] == []
+
+
+# -- Claude Code sessions: our own index of their transcripts ---------------------------------
+
+CLAUDE = {"profile": "claude-code"}
+
+
+@pytest.fixture
+def claude_root(tmp_path: Any) -> Any:
+    return tmp_path / "claude"
+
+
+@pytest.fixture
+def claude_client(make_client: Client, claude_root: Any) -> TestClient:
+    """A home of Claude Code transcripts only: ``index`` is the Claude Code index's alone."""
+    return make_client(claude_home=str(claude_root))
+
+
+def claude_session(root: Any, *texts: str) -> tuple[Any, Session]:
+    s = Session()
+    entries = [s.user(t) if n % 2 == 0 else s.assistant(t) for n, t in enumerate(texts)]
+    return write(project_dir(root, s.cwd) / f"{s.session_id}.jsonl", *entries), s
+
+
+def claude_index(client: TestClient) -> Any:
+    messages = ctx(client).search.claude
+    assert messages is not None
+    return messages.index
+
+
+def test_a_word_in_a_claude_code_message_is_found_with_its_line(
+    claude_client: TestClient, claude_root: Any
+) -> None:
+    _, s = claude_session(
+        claude_root, "hello there", "ok", "the pgbouncer pool keeps timing out", "raise it"
+    )
+    data = find(claude_client, "pgbouncer")
+    assert data["index"] == "fts" and data["total"] == 1
+    (result,) = data["results"]
+    assert (result["session_id"], result["profile"]) == (s.session_id, "claude-code")
+    match = result["match"]
+    assert (match["where"], match["message_id"], match["role"]) == ("message", 3, "user")
+    assert [match["snippet"][a:b] for a, b in match["ranges"]] == ["pgbouncer"]
+    assert isinstance(match["timestamp"], float)
+    # The row is the list's own; the id opens the chat pane at that message.
+    row = {k: v for k, v in result.items() if k != "match"}
+    assert orjson.dumps(row) == orjson.dumps(listed_rows(claude_client)[s.session_id])
+    pane = claude_client.get(
+        f"/api/sessions/{s.session_id}/messages", params={**CLAUDE, "after": 2, "limit": 1}
+    ).json()
+    assert pane["messages"][0]["id"] == 3 and "pgbouncer" in pane["messages"][0]["content"]
+    assert (claude_root.parent / "home" / "webui" / "claude-search.db").exists()
+
+
+def test_an_append_is_found_on_the_next_search(claude_client: TestClient, claude_root: Any) -> None:
+    path, s = claude_session(claude_root, "first prompt", "first reply")
+    assert find(claude_client, "flamegraph")["results"] == []
+    index = claude_index(claude_client)
+    before = index.counters.as_dict()
+    extra = line(s.user("can you read this flamegraph")) + line(s.assistant("sure"))
+    append(path, extra)
+    (result,) = find(claude_client, "flamegraph")["results"]
+    assert result["match"]["message_id"] == 3
+    after = index.counters.as_dict()
+    assert after["lines_read"] - before["lines_read"] == 2
+    assert after["bytes_read"] - before["bytes_read"] == len(extra)
+    assert after["files_reset"] == 0
+
+
+def test_a_truncated_transcript_is_indexed_again(
+    claude_client: TestClient, claude_root: Any
+) -> None:
+    path, s = claude_session(claude_root, "the zookeeper quorum", "lost")
+    assert ids(claude_client, "zookeeper") == [s.session_id]
+    write(path, s.user("now about etcd"))
+    assert ids(claude_client, "zookeeper") == []
+    assert ids(claude_client, "etcd") == [s.session_id]
+    assert claude_index(claude_client).counters.files_reset == 1
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "deleted"])
+def test_a_corrupt_or_deleted_index_is_rebuilt(
+    claude_client: TestClient, claude_root: Any, damage: str
+) -> None:
+    _, s = claude_session(claude_root, "the prometheus scrape interval")
+    assert ids(claude_client, "prometheus") == [s.session_id]
+    index = claude_index(claude_client)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{index.path}{suffix}").unlink(missing_ok=True)
+    if damage == "corrupt":
+        index.path.write_bytes(b"\x00garbage, not SQLite" * 300)
+    else:
+        index.path.unlink()
+    assert ids(claude_client, "prometheus") == [s.session_id]
+    assert index.counters.rebuilds == 2
+
+
+def test_an_index_behind_answers_from_what_it_holds_and_says_mixed(
+    claude_client: TestClient, claude_root: Any
+) -> None:
+    _, s = claude_session(claude_root, "hello", "hi", "the vault token expired")
+    index = claude_index(claude_client)
+    index.budget = 0.0  # no time at all: nothing is indexed this time
+    data = find(claude_client, "vault")
+    assert data["index"] == "mixed" and data["results"] == []
+    index.budget = 1.0
+    data = find(claude_client, "vault")
+    assert data["index"] == "fts" and [r["session_id"] for r in data["results"]] == [s.session_id]
+
+
+def test_tombstoned_and_gated_claude_code_sessions_are_not_found(
+    agent_db: Any, make_client: Client, claude_root: Any
+) -> None:
+    _, kept = claude_session(claude_root, "the nginx upstream")
+    _, deleted = claude_session(claude_root, "another nginx upstream")
+    client = make_client(claude_home=str(claude_root))
+    assert set(ids(client, "nginx")) == {kept.session_id, deleted.session_id}
+    assert client.delete(f"/api/sessions/{deleted.session_id}", params=CLAUDE).status_code == 200
+    assert ids(client, "nginx") == [kept.session_id]
+    assert ids(client, "nginx", show_claude_code=0) == []
+    assert ids(client, "nginx", sidebar_source="webui") == []
+    client.patch("/api/settings", json={"show_claude_code": False})
+    assert ids(client, "nginx") == []
+    assert ids(make_client(claude_home=""), "nginx") == []  # the source off: no index at all
+
+
+def test_claude_code_and_agent_matches_rank_together(
+    agent_db: Any, make_client: Client, claude_root: Any
+) -> None:
+    db: AgentDB = agent_db()
+    agent = db.session("cli", messages=[("user", "the celery beat schedule")])
+    _, s = claude_session(claude_root, "why does celery retry forever")
+    client = make_client(claude_home=str(claude_root))
+    data = find(client, "celery")
+    assert {(r["profile"], r["session_id"]) for r in data["results"]} == {
+        ("default", agent),
+        ("claude-code", s.session_id),
+    }
+    assert data["index"] == "fts"
+    assert ids(client, "celery", all_profiles=1, limit=1) != []
+
+
+@pytest.fixture
+def hostile_claude(agent_db: Any, make_client: Client, claude_root: Any) -> TestClient:
+    claude_session(claude_root, 'a "b" * NEAR( - AND', "数据库连接池 😀 emoji", "x_y%z\\")
+    return make_client(claude_home=str(claude_root))
+
+
+@given(q=st.text(min_size=1, max_size=80))
+@hypothesis.settings(
+    max_examples=80,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture],  # read only
+)
+@pytest.mark.filterwarnings("ignore::hypothesis.errors.NonInteractiveExampleWarning")
+def test_hostile_text_never_fails_on_claude_code(hostile_claude: TestClient, q: str) -> None:
+    query = urllib.parse.urlencode({"q": q})
+    response = hostile_claude.get(f"/api/sessions/search?{query}")
+    assert response.status_code in (200, 400), (q, response.text)
+
+
+@pytest.mark.parametrize(
+    ("q", "found"),
+    [('NEAR(', True), ('"b" *', True), ("连接", True), ("库", True), ("%z", True), ('"', True),
+     ("nope*", False)],
+)  # fmt: skip
+def test_hostile_text_is_text_to_find_in_claude_code(
+    hostile_claude: TestClient, q: str, found: bool
+) -> None:
+    assert bool(find(hostile_claude, q)["results"]) is found
