@@ -6,6 +6,7 @@ works and writes its report and plots, never how fast anything is.
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import re
@@ -18,10 +19,23 @@ from pathlib import Path
 
 import pytest
 
+from webui.agentdb.schema import create_state_db, insert_message, insert_session, open_writer
+from webui.bench.agentloop import ARCHIVE, MESSAGE, TITLE, open_churn
+from webui.bench.churn import FILTER_SETS, Case, Tab, health_numbers, tabs_for
+from webui.bench.churn_report import index_total
+from webui.bench.churn_targets import churn_verdicts, refresh_cost
 from webui.bench.document import read_sections, render, write_section
 from webui.bench.load import LoadSpec, parse_wrk, python_load, run_wrk
 from webui.bench.memory import distinct_queries
-from webui.bench.plan import SMOKE_ENV, parse_sizes
+from webui.bench.plan import SMOKE_ENV, make_plan, parse_sizes
+from webui.bench.results import (
+    AGENT_ALONE,
+    FULL_REBUILD,
+    INCREMENTAL,
+    ChurnResults,
+    ChurnRun,
+    CommitLatency,
+)
 from webui.bench.servers import Process, descriptors, reference_server
 from webui.bench.stats import loglog_slope, percentile
 from webui.server import MALLOC_ARENAS, limit_malloc_arenas
@@ -104,6 +118,111 @@ def test_a_section_is_replaced_and_the_others_kept(tmp_path: Path) -> None:
     assert render(sections) == report.read_text()
 
 
+def _args(**given: object) -> argparse.Namespace:
+    defaults: dict[str, object] = {
+        "sizes": "100,1000,10000,50000", "quick": False, "soak": False, "soak_seconds": 600.0,
+        "out": Path("."), "work": None, "only": None,
+    }  # fmt: skip
+    return argparse.Namespace(**{**defaults, **given})
+
+
+def test_the_plan_runs_churn_at_its_own_sizes_and_only_what_it_is_told() -> None:
+    full = make_plan(_args(), {})
+    assert full.churn_sizes == (10_000, 50_000) and full.churn_delete_size == 10_000
+    assert full.runs_main and full.runs_churn
+    alone = make_plan(_args(only="churn", sizes="10000"), {})
+    assert alone.churn_sizes == (10_000,) and not alone.runs_main
+    assert "--only churn" in alone.command
+    assert make_plan(_args(), {"WEBUI_BENCH_ONLY": "main"}).runs_churn is False
+    with pytest.raises(ValueError, match="--only"):
+        make_plan(_args(only="everything"), {})
+
+
+def test_the_churn_writer_commits_as_the_agent_does(tmp_path: Path) -> None:
+    db = tmp_path / "state.db"
+    create_state_db(db)
+    conn = open_writer(db)
+    with conn:
+        for n in range(3):
+            insert_session(conn, id=f"s{n}", source="cli", started_at=1.0 + n)
+            insert_message(conn, session_id=f"s{n}", role="user", content="hi", timestamp=2.0)
+    conn.close()
+    churn = open_churn(db, seed=1)
+    kinds = [churn.commit() for _ in range(20)]
+    churn.conn.close()
+    assert kinds.count(MESSAGE) == 18
+    assert {kinds[9], kinds[19]} == {TITLE, ARCHIVE}
+    conn = open_writer(db)
+    (messages,) = conn.execute("SELECT SUM(message_count) FROM sessions").fetchone()
+    (archived,) = conn.execute("SELECT COUNT(*) FROM sessions WHERE archived = 1").fetchone()
+    conn.close()
+    assert messages == 3 + 18 and archived == 1
+
+
+def test_tabs_spread_over_the_filter_sets_and_ask_for_deltas_once_versioned() -> None:
+    plan = make_plan(_args(), {})
+
+    def views(case: Case) -> list[tuple[tuple[str, str], ...]]:
+        return [tuple(sorted(t.query.items())) for t in tabs_for(case, plan)]
+
+    four = views(Case(10, "WAL", INCREMENTAL, 4, deltas=True))
+    assert len(four) == 8 and len(set(four)) == 4 and all(four.count(v) == 2 for v in four)
+    assert len(set(views(Case(10, "WAL", INCREMENTAL, 8)))) == 8 == len(FILTER_SETS)
+    assert set(views(Case(10, "WAL", INCREMENTAL, 1))) == {()}
+    assert "since" not in tabs_for(Case(10, "WAL", INCREMENTAL, 4, deltas=True), plan)[0].params()
+    tab = Tab({}, deltas=True, version="v7", have=500)
+    assert tab.params() == {"limit": "500", "since": "v7", "have": "500"}
+
+
+def _churn_run(
+    mode: str, cpu: float, *, size: int = 10_000, p99: float = 10.0, **kw: object
+) -> ChurnRun:
+    values: dict[str, object] = {
+        "size": size, "journal": "WAL", "mode": mode, "views": 4, "tabs": 8, "deltas": False,
+        "seconds": 60.0, "commits": 60, "commit": CommitLatency(60, 1.0, 2.0, 3.0),
+        "cpu_seconds": cpu,
+        "idle_cpu_rate": None, "polls": 240, "poll_p50_ms": 2.0, "poll_p99_ms": p99,
+        "not_modified": 100, "errors": 0, "wire_bytes": 0, "body_bytes": 0,
+        "delta_answers": 0, "empty_deltas": 0, "full_answers": 140, "versioned": False,
+    }  # fmt: skip
+    values.update(kw)
+    return ChurnRun(**values)  # type: ignore[arg-type]
+
+
+def test_churn_targets_report_a_miss_as_a_miss() -> None:
+    churn = ChurnResults(delete_size=10_000)
+    churn.runs += [
+        _churn_run(INCREMENTAL, 6.0, p99=45.0),  # 100 ms a commit: 1/5 of the full rebuild
+        _churn_run(FULL_REBUILD, 30.0),
+        _churn_run(AGENT_ALONE, 0.0, journal="DELETE", views=0, tabs=0),
+        _churn_run(INCREMENTAL, 1.0, journal="DELETE", commit=CommitLatency(30, 2.0, 9.0, 40.0)),
+    ]
+    verdicts = {v.target: v for v in churn_verdicts(churn)}
+    cpu = verdicts["Churn, 10,000 sessions: CPU per commit ≤ 1/10 of the full rebuild's"]
+    assert cpu.passed is False and "1/5.0" in cpu.measured
+    assert verdicts["Churn, 10,000 sessions: poll p99 ≤ 30 ms"].passed is False
+    assert (
+        verdicts["DELETE journal, 10,000 sessions: agent commit p99 with webui ≤ 3× without"].passed
+        is False
+    )
+    delay = verdicts["DELETE journal, 10,000 sessions: no commit delayed > 25 ms by webui"]
+    assert delay.passed is False and delay.measured.startswith("39.0 ms")
+    assert verdicts["Churn, 50,000 sessions: poll p99 ≤ 100 ms"].passed is None
+
+
+def test_index_statistics_are_read_whatever_their_nesting() -> None:
+    health = {"refreshes": 3, "ok": True, "default": {"full_reloads": 1, "deep": {"x": 1}}}
+    numbers = health_numbers(health)
+    assert numbers == {"refreshes": 3.0, "default.full_reloads": 1.0}
+    assert index_total(numbers, "full_reloads") == 1.0
+    assert index_total(numbers, "view_updates") is None
+    run = _churn_run(INCREMENTAL, 6.0, idle_cpu_rate=0.05)  # 3 s of the 6 were idle polling
+    cost, what = refresh_cost(run)
+    assert cost == pytest.approx(50.0) and what == "server CPU per commit above idle"
+    timed = _churn_run(INCREMENTAL, 6.0, index_now={"refresh_time.p50_ms": 4.0})
+    assert refresh_cost(timed) == (4.0, "refresh p50 in /api/health")
+
+
 @pytest.fixture
 def ceiling(tmp_path: Path) -> Iterator[Process]:
     body = tmp_path / "page.json"
@@ -126,8 +245,7 @@ def test_python_fallback_load_counts_revalidations(ceiling: Process) -> None:
 
 BUSY_THEN_IDLE = """\
 import time
-end = time.monotonic() + 1.0
-while time.monotonic() < end:
+while time.process_time() < 1.0:  # a second of CPU, however busy the machine is
     pass
 time.sleep(60)
 """
@@ -191,8 +309,16 @@ MAIN_HEADINGS = (
     "### Streaming contention",
     "### Freshness",
     "### Memory",
+    "### Compression",
+    "### Search",
     "### Where the time goes",
     "### How it was measured",
+)
+CHURN_HEADINGS = (
+    "## Churn",
+    "### The agent commits once a second while tabs poll",
+    "### The bare change reads (the limit)",
+    "### The agent's commits in a DELETE-journal home",
 )
 
 
@@ -212,6 +338,16 @@ def test_bench_smoke_writes_the_report_and_the_plots(tmp_path: Path) -> None:
     assert re.search(r"\*\*(PASS|MISS)\*\*", text)
     assert re.search(r"\| after 64 distinct lists \| [\d,.]+ \| \d+ \|", text)
     assert "Not run yet: `make soak`" in text
+    churn = read_sections(text)["churn"]
+    for heading in CHURN_HEADINGS:
+        assert heading in churn
+    for server in (
+        *(f"incremental, 8 tabs on {n}" for n in ("4 views", "1 view", "8 views")),
+        "full rebuild, 8 tabs on 4 views",
+    ):
+        # a churn row: size, server, then the number of commits
+        assert re.search(rf"\| 50 \| {re.escape(server)} \| \d+ \|", churn), server
+    assert re.search(r"\| none \(the agent alone\) \| \d+ \| [\d.]+ / ", churn)
     for plot in ("rebuild.png", "throughput.png"):
         assert (out / "docs" / "bench" / plot).stat().st_size > 1000
 

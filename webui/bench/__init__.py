@@ -2,9 +2,12 @@
 
 ``runner.run_bench`` drives the steps: demo homes by size (``homes``), server processes
 (``servers``; the reference apps in ``apps``), load (``load``, interleaved in ``rounds``), the
-scenarios (``scenarios``, ``contention``, ``freshness``, ``memory``, ``soak``; the external
-writer in ``agent``), the profiles (``profiling``), and the outputs (``targets``, ``findings``,
-``report``, ``document``, ``plots``).
+scenarios (``scenarios``, ``contention``, ``freshness``, ``memory``, ``compression``,
+``search``, ``soak``; the external writer in ``agent``), the churn scenarios (``churnsteps``
+runs the cases of ``churn`` and ``deltas``, with the agent as a process of its own in
+``agentloop`` and the bare change reads in ``changereads``), the profiles (``profiling``), and
+the outputs (``targets``, ``churn_targets``, ``findings``, ``report``, ``churn_report``,
+``report_blocks``, ``document``, ``plots``).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """BENCHMARKS.md is made of sections, each rewritten only by the run that measures it.
 
-A normal run rewrites ``main`` and keeps ``soak`` as it was; a soak run rewrites ``soak``
-and keeps ``main``. Sections are delimited by HTML comments, invisible when rendered.
+A normal run rewrites ``main`` and ``churn`` and keeps ``soak`` as it was; ``--only`` rewrites
+the one it names; a soak run rewrites ``soak`` and keeps the others. Sections are delimited by
+HTML comments, invisible when rendered.
 """
 
 from __future__ import annotations
@@ -10,15 +11,17 @@ import os
 import re
 from pathlib import Path
 
-SECTIONS = ("main", "soak")
+SECTIONS = ("main", "churn", "soak")
 TITLE = """# Benchmarks
 
 Every figure below comes from the project's own benchmark command, measured in one run on one
 machine, with the command beside it. `make bench` (`python -m webui bench`) rewrites the first
-section, `make soak` (`python -m webui bench --soak`) the soak section; each keeps the other.
+two sections (`--only main` or `--only churn` just one of them), `make soak` (`python -m webui
+bench --soak`) the soak section; each run keeps the others.
 """
 PLACEHOLDER = {
     "main": "## Benchmark\n\nNot run yet: `make bench`.\n",
+    "churn": "## Churn\n\nNot run yet: `python -m webui bench --only churn`.\n",
     "soak": "## Soak\n\nNot run yet: `make soak` (`python -m webui bench --soak`).\n",
 }
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from webui.agentdb.schema import open_writer
 from webui.demo import build_demo_home
 
 MESSAGES_PER_SESSION = 50
@@ -38,11 +39,25 @@ def pristine_home(work: Path, size: int) -> Path:
     return home
 
 
-def run_home(work: Path, size: int) -> Path:
+def run_home(work: Path, size: int, *, name: str = "") -> Path:
     """A fresh copy of the cached home of ``size``, for this run to write into."""
     source = pristine_home(work, size)
-    copy = work / "run" / f"sessions-{size}"
+    copy = work / "run" / f"sessions-{size}{name}"
     if copy.exists():
         shutil.rmtree(copy)
     shutil.copytree(source, copy, ignore=shutil.ignore_patterns(READY))
     return copy
+
+
+def delete_journal_home(work: Path, size: int) -> Path:
+    """A fresh copy of the home of ``size`` whose ``state.db`` is in rollback-journal (DELETE)
+    mode, as the agent leaves it when it opened the file with ``journal_mode=DELETE``."""
+    home = run_home(work, size, name="-delete")
+    conn = open_writer(home / "state.db")
+    try:
+        (mode,) = conn.execute("PRAGMA journal_mode = DELETE").fetchone()
+    finally:
+        conn.close()
+    if str(mode).lower() != "delete":
+        raise RuntimeError(f"{home / 'state.db'}: journal_mode DELETE refused (got {mode})")
+    return home

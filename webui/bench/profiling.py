@@ -188,7 +188,12 @@ async def _start_stream(app: ASGI) -> str:
 async def _profile_requests(home: Path, requests: int) -> list[ProfileTable]:
     # Long TTLs: the profile shows the steady hit path, not the periodic refresh.
     settings = Settings(
-        home=home, watch=False, idle_ttl=3600.0, streaming_ttl=7200.0, demo_tokens_per_second=2.0
+        home=home,
+        watch=False,
+        idle_ttl=3600.0,
+        streaming_ttl=7200.0,
+        demo_tokens_per_second=2.0,
+        claude_home="",
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app):

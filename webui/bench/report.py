@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from webui.bench.findings import findings
 from webui.bench.markdown import MiB, num, table
+from webui.bench.report_blocks import compression_block, search_block
 from webui.bench.results import (
     CEILING,
     HIT,
@@ -355,6 +356,10 @@ def main_section(results: MainResults, info: RunInfo, method: dict[str, float]) 
         freshness_table(results),
         "### Memory\n",
         memory_table(results),
+        "### Compression\n",
+        compression_block(results),
+        "### Search\n",
+        search_block(results),
         "### Where the time goes\n",
         "".join(f"- {n}\n" for n in notes) or "Nothing stood out.\n",
         profile_block(results.profiles),

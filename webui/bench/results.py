@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from webui.bench.load import LoadResult
+
+if TYPE_CHECKING:
+    from webui.bench.compression import CompressionResult
+    from webui.bench.search import SearchBench
 
 # Throughput rows: which server answered and what was asked.
 WEBUI, WEBUI_2W, CEILING, NAIVE = "webui", "webui, 2 workers", "ceiling", "naive"
@@ -137,6 +142,10 @@ class MainResults:
     etag_stable: bool | None = None  # the ETag survived a rebuild of an unchanged list
     entry_memory: EntryMemory | None = None
     profiles: list[ProfileTable] = field(default_factory=list)
+    compression: CompressionResult | None = None
+    compression_note: str = ""  # why compression was not measured
+    search: SearchBench | None = None
+    search_note: str = ""  # why search was not measured
 
 
 @dataclass(frozen=True)
@@ -168,3 +177,119 @@ class SoakResults:
     commits: int = 0
     samples: list[SoakSample] = field(default_factory=list)
     warmup: float = 0.0
+
+
+# Churn cases: which server mode served the tabs.
+INCREMENTAL, FULL_REBUILD, AGENT_ALONE = "incremental", "full rebuild", "agent alone"
+
+
+@dataclass(frozen=True)
+class CommitLatency:
+    """The external writer's commits, ``BEGIN IMMEDIATE`` to the return of ``COMMIT``."""
+
+    commits: int
+    p50_ms: float | None
+    p99_ms: float | None
+    max_ms: float | None
+
+
+@dataclass(frozen=True)
+class ChurnRun:
+    """One churn case: the agent committing once a second while tabs poll every 2 s."""
+
+    size: int
+    journal: str  # the home's journal mode: "WAL" or "DELETE"
+    mode: str  # INCREMENTAL, FULL_REBUILD or AGENT_ALONE (no server)
+    views: int  # distinct filter sets the tabs poll
+    tabs: int
+    deltas: bool  # the tabs sent since=/have= from their previous answer
+    seconds: float  # the measured window: the writer's run plus one poll interval
+    commits: int
+    commit: CommitLatency
+    cpu_seconds: float  # the server's CPU over the window
+    idle_cpu_rate: float | None  # its CPU seconds per second while the tabs polled, no commits
+    polls: int
+    poll_p50_ms: float | None
+    poll_p99_ms: float | None
+    not_modified: int
+    errors: int
+    wire_bytes: int  # response bodies as received (compressed where the server did)
+    body_bytes: int  # the same bodies decoded
+    delta_answers: int  # 200s marked "delta": true
+    empty_deltas: int  # of those, deltas with nothing added, changed or removed
+    full_answers: int  # other 200s
+    versioned: bool  # the answers carried a "version" (deltas can be asked for)
+    cache: dict[str, int] = field(default_factory=dict)  # /api/health cache counters, deltas
+    index: dict[str, float] | None = None  # /api/health cache.index, deltas; None: absent
+    index_now: dict[str, float] | None = None  # the same at the window's end (percentiles)
+    # Polls by their X-Cache answer: (count, p50 ms, p99 ms); a miss waited for a refresh.
+    by_cache: dict[str, tuple[int, float | None, float | None]] = field(default_factory=dict)
+
+    @property
+    def cpu_share(self) -> float | None:
+        return self.cpu_seconds / self.seconds if self.seconds and self.tabs else None
+
+    @property
+    def cpu_ms_per_commit(self) -> float | None:
+        return self.cpu_seconds * 1000 / self.commits if self.commits and self.tabs else None
+
+    @property
+    def cpu_ms_per_commit_above_idle(self) -> float | None:
+        """CPU per commit less what the same tabs cost with nothing committed: the commit's
+        own cost (its refresh, the changed answers) without the steady 304s."""
+        if not self.commits or not self.tabs or self.idle_cpu_rate is None:
+            return None
+        extra = self.cpu_seconds - self.idle_cpu_rate * self.seconds
+        return max(0.0, extra) * 1000 / self.commits
+
+    @property
+    def bytes_per_tab_change(self) -> float | None:
+        if not self.commits or not self.tabs:
+            return None
+        return self.wire_bytes / self.tabs / self.commits
+
+
+@dataclass(frozen=True)
+class BareReads:
+    """The change-detection reads alone, in-process: one read after each single commit."""
+
+    size: int
+    available: bool  # the change reader exists in this tree
+    note: str  # why not, when not
+    full_load_ms: float | None = None  # the first read: everything
+    reads: int = 0
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+    cpu_p50_ms: float | None = None  # the reading thread's CPU time
+    full_fallbacks: int = 0  # later reads that came back full
+
+
+@dataclass(frozen=True)
+class DeltaCost:
+    """The same delta answered under saturating load, against the full page (``deltas``)."""
+
+    supported: bool  # the server answered a delta
+    delta_rps: float | None = None
+    full_rps: float | None = None
+    delta_bytes: int = 0  # on the wire, one answer
+    full_bytes: int = 0
+
+
+@dataclass
+class ChurnResults:
+    runs: list[ChurnRun] = field(default_factory=list)
+    bare: list[BareReads] = field(default_factory=list)
+    delete_size: int = 0
+    delta_cost: DeltaCost | None = None
+
+    def find(
+        self, size: int, mode: str, *, journal: str = "WAL", views: int = 4, deltas: bool = False
+    ) -> ChurnRun | None:
+        for run in self.runs:
+            key = (run.size, run.mode, run.journal, run.views, run.deltas)
+            if key == (size, mode, journal, views if mode != AGENT_ALONE else 0, deltas):
+                return run
+        return None
+
+    def bare_at(self, size: int) -> BareReads | None:
+        return next((b for b in self.bare if b.size == size), None)

@@ -167,16 +167,28 @@ def _run(
 
 @contextmanager
 def webui_server(
-    home: Path, logs: Path, *, workers: int = 1, tokens_per_second: float = 20.0
+    home: Path,
+    logs: Path,
+    *,
+    workers: int = 1,
+    tokens_per_second: float = 20.0,
+    incremental: bool | None = None,
 ) -> Iterator[Process]:
-    """``python -m webui serve`` on ``home``, as a user runs it (the file watcher on)."""
+    """``python -m webui serve`` on ``home``, as a user runs it (the file watcher on).
+
+    ``incremental`` False forces the full rebuild after every change (the bench-only
+    ``incremental_index`` setting); None leaves the server's default."""
     port = free_port()
     command = [
         sys.executable, "-m", "webui", "serve", "--home", str(home), "--host", HOST,
         "--port", str(port), "--workers", str(workers), "--log-level", "warning",
         "--demo-tokens-per-second", f"{tokens_per_second:g}",
+        # The agent's databases only: this machine's own Claude Code folder is no bench data.
+        "--claude-home", "",
     ]  # fmt: skip
-    name = f"webui-{workers}w"
+    if incremental is not None:
+        command.append("--incremental-index" if incremental else "--no-incremental-index")
+    name = f"webui-{workers}w" + ("" if incremental is None else "-inc" if incremental else "-full")
     with _run(name, command, logs, "/api/health", port) as process:
         if workers > 1:
             time.sleep(1.0)  # the health check answered from one worker; let the others start

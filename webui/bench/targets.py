@@ -11,10 +11,12 @@ from webui.bench.results import (
     NAIVE,
     REVALIDATE,
     WEBUI,
+    WEBUI_2W,
     MainResults,
     SizeResult,
     SoakResults,
     SoakSample,
+    Throughput,
 )
 from webui.bench.stats import loglog_slope, ratio
 
@@ -30,6 +32,9 @@ EVENT_P99_MS = 500.0
 RSS_GROWTH = 0.10
 FDS_TOLERANCE = 0.05
 THREADS_TOLERANCE = 4
+TWO_WORKER_304 = 0.9  # the 2-worker 304 rate against the 1-worker one
+COMPRESSED_SMALLER = 5.0
+COMPRESSED_RPS = 0.9
 
 
 @dataclass(frozen=True)
@@ -43,7 +48,7 @@ class Verdict:
         return {True: "**PASS**", False: "**MISS**", None: "not measured"}[self.passed]
 
 
-def _pct(value: float | None) -> str:
+def pct(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.0f} %"
 
 
@@ -57,7 +62,7 @@ def _every_size(sizes: list[SizeResult], target: str, scenario: str, limit: floa
     known = [(n, r) for n, r in ratios if r is not None]
     if not known:
         return Verdict(target, "—", None)
-    measured = ", ".join(f"{_pct(r)} at {n:,}" for n, r in known)
+    measured = ", ".join(f"{pct(r)} at {n:,}" for n, r in known)
     return Verdict(target, measured, all(r >= limit for _, r in known))
 
 
@@ -137,25 +142,92 @@ def _freshness(results: MainResults) -> Iterable[Verdict]:
     )
 
 
+def share_304(run: Throughput | None) -> float | None:
+    """Of a revalidating run's answers, the share that were 304 (None: not counted)."""
+    if run is None:
+        return None
+    answered = run.statuses.get("200", 0) + run.statuses.get("304", 0)
+    return run.statuses.get("304", 0) / answered if answered else None
+
+
+def _two_workers(sizes: list[SizeResult]) -> Verdict:
+    """The 2-worker revalidation row against the 1-worker one, both as a share of the bare
+    304 (the table's ratio column), with the share of answers that were 304s beside it."""
+    target = f"2 workers: 304 revalidation ≥ {TWO_WORKER_304:g}× 1 worker's (of the bare 304)"
+    found = []
+    for s in sizes:
+        one, two = s.find_run(WEBUI, REVALIDATE), s.find_run(WEBUI_2W, REVALIDATE)
+        of_bare = (
+            hit_ratio(s, WEBUI, REVALIDATE, CEILING),
+            hit_ratio(s, WEBUI_2W, REVALIDATE, CEILING),
+        )
+        part = ratio(of_bare[1], of_bare[0])
+        if part is not None:
+            shares = f"304s {pct(share_304(two))} vs {pct(share_304(one))}"
+            found.append((s.size, part, f"{pct(of_bare[1])} vs {pct(of_bare[0])}; {shares}"))
+    if not found:
+        return Verdict(target, "—", None)
+    measured = ", ".join(f"{r:.2f}× at {n:,} ({text})" for n, r, text in found)
+    return Verdict(target, measured, all(r >= TWO_WORKER_304 for _, r, _ in found))
+
+
+def _compression(results: MainResults) -> Iterable[Verdict]:
+    c = results.compression
+    smaller = f"A {c.rows if c else 500}-row page compressed ≥ {COMPRESSED_SMALLER:g}× smaller"
+    faster = f"200 throughput accepting compression ≥ {COMPRESSED_RPS:g}× of uncompressed"
+    if c is None:
+        note = f"— ({results.compression_note})" if results.compression_note else "—"
+        yield Verdict(smaller, note, None)
+        yield Verdict(faster, "—", None)
+        return
+    ratios = {coding: c.ratio(coding) for coding in c.sizes}
+    yield Verdict(
+        smaller,
+        ", ".join(f"{coding} {r:.1f}×" for coding, r in ratios.items()),
+        bool(ratios) and all(r >= COMPRESSED_SMALLER for r in ratios.values()),
+    )
+    if c.tool is None:
+        yield Verdict(faster, "— (needs wrk)", None)
+        return
+    rates = {coding: c.relative_rps(coding) for coding in c.sizes}
+    yield Verdict(
+        faster,
+        ", ".join(f"{coding} {r:.2f}×" for coding, r in rates.items()),
+        all(r >= COMPRESSED_RPS for r in rates.values()),
+    )
+
+
+def _search(results: MainResults) -> Iterable[Verdict]:
+    if results.search is None:
+        note = f" ({results.search_note})" if results.search_note else ""
+        yield Verdict("Search targets", f"—{note}", None)
+        return
+    for target, measured, met in results.search.targets():
+        yield Verdict(f"Search, {results.search.sessions:,} sessions: {target}", measured, met)
+
+
 def main_verdicts(results: MainResults) -> list[Verdict]:
     sizes = results.sizes
     return [
         _every_size(
             sizes,
-            f"200 hit, no stream ≥ {_pct(HIT_OF_CEILING)} of the ceiling",
+            f"200 hit, no stream ≥ {pct(HIT_OF_CEILING)} of the ceiling",
             HIT,
             HIT_OF_CEILING,
         ),
         _every_size(
             sizes,
-            f"304 ≥ {_pct(REVALIDATE_OF_BARE)} of the bare 304",
+            f"304 ≥ {pct(REVALIDATE_OF_BARE)} of the bare 304",
             REVALIDATE,
             REVALIDATE_OF_BARE,
         ),
         _naive(sizes),
+        _two_workers(sizes),
         *_rebuilds(sizes),
         *_streaming(results),
         *_freshness(results),
+        *_compression(results),
+        *_search(results),
     ]
 
 
@@ -176,7 +248,7 @@ def soak_verdicts(soak: SoakResults) -> list[Verdict]:
     threads_flat = abs(end.threads - start.threads) <= THREADS_TOLERANCE
     return [
         *verdicts,
-        Verdict(f"RSS growth < {_pct(RSS_GROWTH)}", f"{growth * 100:+.1f} %", growth < RSS_GROWTH),
+        Verdict(f"RSS growth < {pct(RSS_GROWTH)}", f"{growth * 100:+.1f} %", growth < RSS_GROWTH),
         Verdict(
             "Open files flat (±5 %; descriptors other than sockets)",
             f"{start.files} → {end.files}",
