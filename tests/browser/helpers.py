@@ -84,7 +84,7 @@ def row(page: Page, session_id: str) -> Locator:
 def shown_items(page: Page) -> list[str]:
     """The list as the DOM holds it, in order: ``# Group`` for headers, session ids for rows."""
     items: list[str] = page.eval_on_selector_all(
-        ".list-canvas > *",
+        ".list-canvas > .group-header, .list-canvas > .session-row",
         """nodes => nodes.map(n => n.classList.contains('group-header')
             ? '# ' + n.textContent : n.dataset.sessionId)""",
     )

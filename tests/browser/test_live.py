@@ -10,7 +10,7 @@ from servers import Server
 
 from webui.live.backends import demo_reply
 
-from .helpers import Spec, open_sidebar, row, serve, wait_until, write_sessions
+from .helpers import SLOW_POLL, Spec, open_sidebar, row, serve, wait_until, write_sessions
 
 pytestmark = pytest.mark.browser
 
@@ -105,3 +105,21 @@ def test_stop_ends_the_turn(page: Page, home: Path) -> None:
         # The composer works again: another message can go out.
         page.locator("#composer-input").fill("again")
         expect(page.locator(".send-button")).to_be_enabled()
+
+
+def test_a_new_chat_shows_in_the_list_while_its_first_reply_streams(page: Page, home: Path) -> None:
+    """Only the change events refresh here: the stream's start brings the row in at once, even
+    when the first answer after it is the server's held list (stale, rebuilt behind it)."""
+    with serve(home, *SLOW_POLL, "--demo-tokens-per-second", "5") as server:
+        open_sidebar(page, server)
+        rows = page.locator(".session-row")
+        before = rows.count()
+        page.locator("#new-chat").click()
+        page.locator("#composer-input").fill("hello from a new chat")
+        page.keyboard.press("Enter")
+        expect(rows).to_have_count(before + 1, timeout=3_000)
+        expect(page.locator(".session-row.selected .live-indicator")).to_be_visible()
+        expect(page.locator("#profile-select option[value=default]")).to_have_text(
+            f"default · {before + 1}"
+        )
+        page.locator(".stop-button").click()

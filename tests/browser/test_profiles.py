@@ -15,6 +15,7 @@ from webui.agentdb.schema import LATEST_VERSION
 
 from .helpers import (
     RECORD_ROWS,
+    SLOW_POLL,
     Spec,
     api_ids,
     metrics,
@@ -180,3 +181,46 @@ def test_all_profiles_lists_every_profile_with_its_name(page: Page, server: Serv
     page.select_option("#profile-select", "default")
     expect(page.locator(".session-row")).to_have_count(len(api_ids(server, profile="default")))
     assert all(sid.startswith("d-") for sid in shown_ids(page))
+
+
+def test_picker_count_follows_a_session_that_appears_live(page: Page, tmp_path: Path) -> None:
+    """A commit by the agent makes the list 8 rows: the tab and the picker say 8 at once too."""
+    home = tmp_path / "home"
+    write_sessions(home, [Spec(id=f"c-{n}", title=f"Chat {n}") for n in range(7)])
+    write_sessions(home, [Spec(id="o-0", title="Other chat")], "other")
+    with serve(home, *SLOW_POLL) as server:  # only the change event refreshes the list
+        open_sidebar(page, server)
+        option = page.locator("#profile-select option[value=default]")
+        expect(option).to_have_text("default · 7")
+        all_tab = page.locator(".source-tab[data-source=all] .tab-count")
+        expect(all_tab).to_have_text("7")
+        # The picker's counts were just refreshed: the next refresh of them is seconds away.
+        with page.expect_request(lambda r: urlparse(r.url).path == "/api/profiles"):
+            pass
+
+        agent = AgentDB(
+            agent_db_path(home), version=LATEST_VERSION, journal_mode="wal", id_salt="c"
+        )
+        try:
+            agent.session("webui", id="c-new", title="Appeared live", messages=2)
+        finally:
+            agent.close()
+
+        expect(row(page, "c-new")).to_be_visible()
+        expect(all_tab).to_have_text("8")
+        expect(option).to_have_text("default · 8", timeout=1_000)
+        expect(page.locator("#profile-select option[value='*']")).to_have_text(
+            "All profiles · 9", timeout=1_000
+        )
+        # Another profile's count follows on the picker's own refresh.
+        agent = AgentDB(
+            agent_db_path(home, "other"), version=LATEST_VERSION, journal_mode="wal", id_salt="o"
+        )
+        try:
+            agent.session("webui", id="o-new", title="Other, live", messages=2)
+        finally:
+            agent.close()
+        expect(page.locator("#profile-select option[value=other]")).to_have_text(
+            "other · 2", timeout=8_000
+        )
+        expect(page.locator("#profile-select option[value='*']")).to_have_text("All profiles · 10")

@@ -55,7 +55,8 @@ async function readJson(response) {
 }
 
 /**
- * One request. Resolves to {status, data, etag, serverTime}; a 304 resolves with data null.
+ * One request. Resolves to {status, data, etag, serverTime, cache}; a 304 resolves with data
+ * null. `cache` is the list's X-Cache ("hit", "miss", "stale") where the server sends one.
  * Rejects with ApiError, NetworkError or an AbortError (when `signal` aborts).
  */
 export async function request(method, path, { query, body, etag, signal } = {}) {
@@ -79,7 +80,7 @@ export async function request(method, path, { query, body, etag, signal } = {}) 
     throw new NetworkError();
   }
   const serverTime = Number.parseFloat(response.headers.get('X-Server-Time') ?? '');
-  const meta = { status: response.status, etag: response.headers.get('ETag'), serverTime };
+  const meta = { status: response.status, etag: response.headers.get('ETag'), serverTime, cache: response.headers.get('X-Cache') };
   if (response.status === 304) return { ...meta, etag, data: null };
   const data = await readJson(response);
   if (!response.ok) {

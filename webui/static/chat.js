@@ -5,7 +5,7 @@
 // reconnect the first token replaces what is shown instead of being appended to it.
 
 import { ApiError, describeError, request, sessionPath, streamPath } from './api.js';
-import { h, setAttr, setHidden, setText } from './dom.js';
+import { h, highlightedTerms, setAttr, setHidden, setText } from './dom.js';
 import { emit, rowKey, shownRows, state } from './store.js';
 import { fullTime } from './time.js';
 
@@ -14,7 +14,21 @@ const STREAM_RETRIES = 3;
 const NEAR_BOTTOM = 80; // px: closer than this to the end, new text keeps the view at the end
 const MAX_COMPOSER = 200; // px the composer grows to before it scrolls
 const ROLE_LABELS = { user: 'You', assistant: 'Assistant', system: 'System', tool: 'Tool' };
-const IDLE_CHAT = { profile: null, sessionId: null, streamId: null, streaming: false, loading: false };
+const IDLE_CHAT = { profile: null, sessionId: null, streamId: null, streaming: false, loading: false, readOnly: null };
+const COMPOSER_HINT = 'Enter to send · Shift+Enter for a new line';
+
+/** Why a session cannot take a message from here, or null when it can. */
+function readOnlyReason(row) {
+  if (row.source_kind === 'claude-code') return 'Claude Code sessions are read-only here';
+  return null;
+}
+
+/** The words a search hit marked in its snippet: what to mark in the message itself. */
+function matchedTerms(match) {
+  const chars = Array.from(match?.snippet ?? '');
+  const ranges = Array.isArray(match?.ranges) ? match.ranges : [];
+  return ranges.map(([start, end]) => chars.slice(start, end).join('').trim()).filter(Boolean);
+}
 
 function parse(data) {
   try {
@@ -73,7 +87,9 @@ export class ChatPane {
       input: root.querySelector('#composer-input'),
       send: root.querySelector('.send-button'),
       stop: root.querySelector('.stop-button'),
+      hint: root.querySelector('.composer-hint'),
     };
+    this.target = null; // {messageId, terms} to scroll to once the messages are loaded
     this.generation = 0; // bumped whenever another session opens: older answers are dropped
     this.stream = null; // {id, source, retries, fresh, text} of the reply being watched
     this.finished = new Set(); // stream ids seen to end: a stale list row never re-attaches
@@ -97,10 +113,15 @@ export class ChatPane {
     root.querySelector('.back-button').addEventListener('click', () => this.close());
   }
 
-  /** Show `row`'s conversation. `focusComposer` for a new chat, ready to type in. */
-  open(row, { focusComposer = false } = {}) {
+  /**
+   * Show `row`'s conversation. `focusComposer` for a new chat, ready to type in; `match` (a
+   * search hit's) to scroll to its message and highlight it.
+   */
+  open(row, { focusComposer = false, match = null } = {}) {
+    this.target = match?.message_id != null ? { messageId: match.message_id, terms: matchedTerms(match) } : null;
     if (rowKey(row) === state.openKey) {
       if (focusComposer) this.el.input.focus();
+      if (this.target && !state.chat.loading) this.reveal();
       return;
     }
     this.detach();
@@ -109,7 +130,13 @@ export class ChatPane {
     state.openKey = rowKey(row);
     this.el.input.value = this.drafts.get(state.openKey) ?? '';
     this.autosize();
-    state.chat = { ...IDLE_CHAT, profile: row.profile, sessionId: row.session_id, loading: true };
+    state.chat = {
+      ...IDLE_CHAT,
+      profile: row.profile,
+      sessionId: row.session_id,
+      loading: true,
+      readOnly: readOnlyReason(row),
+    };
     this.renderHeader(row);
     this.el.messages.replaceChildren();
     this.notice('Loading messages…');
@@ -134,6 +161,7 @@ export class ChatPane {
   }
 
   close() {
+    this.target = null;
     if (state.openKey === null) return;
     this.detach();
     this.generation += 1;
@@ -229,17 +257,38 @@ export class ChatPane {
     }
     const stick = state.chat.loading || this.nearBottom();
     this.el.messages.replaceChildren(...nodes);
-    this.notice(nodes.length === 0 ? 'No messages yet. Say hello.' : '');
+    this.notice(nodes.length === 0 ? (state.chat.readOnly ? 'No messages.' : 'No messages yet. Say hello.') : '');
     state.chat.loading = false;
     emit('chat');
-    if (stick) this.toBottom();
+    if (this.target) this.reveal();
+    else if (stick) this.toBottom();
     return true;
+  }
+
+  /**
+   * Scroll to the target message and highlight it, its matched words marked. A message not
+   * shown (a tool call without text) stands for the next shown one after it.
+   */
+  reveal() {
+    const { messageId, terms } = this.target;
+    this.target = null;
+    this.el.messages.querySelector('.message-target')?.classList.remove('message-target');
+    const nodes = [...this.el.messages.querySelectorAll('[data-message-id]')];
+    const node =
+      nodes.find((candidate) => Number(candidate.dataset.messageId) === Number(messageId)) ??
+      nodes.find((candidate) => Number(candidate.dataset.messageId) > Number(messageId));
+    if (!node) return;
+    node.classList.add('message-target');
+    const body = node.querySelector('.message-body');
+    if (body && terms.length > 0) body.replaceChildren(...highlightedTerms(body.textContent, terms));
+    if (node.tagName === 'DETAILS') node.open = true;
+    node.scrollIntoView({ block: 'center' });
   }
 
   async send() {
     const text = this.el.input.value;
-    const { profile, sessionId, streaming, loading } = state.chat;
-    if (!text.trim() || !sessionId || streaming || loading || this.sending) return;
+    const { profile, sessionId, streaming, loading, readOnly } = state.chat;
+    if (!text.trim() || !sessionId || streaming || loading || readOnly || this.sending) return;
     const generation = this.generation;
     this.sending = true;
     this.activity += 1;
@@ -258,6 +307,15 @@ export class ChatPane {
       if (generation === this.generation && !this.el.input.value) {
         this.el.input.value = text; // nothing was sent: give the draft back
         this.autosize();
+      }
+      if (err instanceof ApiError && err.code === 'read_only_source') {
+        // The list did not say so (an older row): the server's reason is the composer's now.
+        if (generation === this.generation) {
+          state.chat.readOnly = err.message;
+          emit('chat');
+        }
+        this.toasts.error(err.message);
+        return;
       }
       const busy = err instanceof ApiError && err.status === 409;
       this.toasts.error(busy ? 'This chat is still replying. Wait for it, or stop it.' : `Couldn't send: ${describeError(err)}`);
@@ -396,7 +454,7 @@ export class ChatPane {
     setText(this.el.title, row.title);
     setText(this.el.badge, row.source_label || row.source || '');
     setAttr(this.el.badge, 'data-kind', row.source_kind || 'other');
-    setText(this.el.model, row.model ?? '');
+    setText(this.el.model, [row.model, row.project, row.git_branch].filter(Boolean).join(' · '));
   }
 
   /** Show the empty state or the open chat, and Send or Stop. */
@@ -408,6 +466,12 @@ export class ChatPane {
     setHidden(this.el.form, !open);
     setHidden(this.el.send, state.chat.streaming);
     setHidden(this.el.stop, !state.chat.streaming);
-    if (this.el.send.disabled !== state.chat.loading) this.el.send.disabled = state.chat.loading;
+    const readOnly = state.chat.readOnly;
+    const sendDisabled = state.chat.loading || Boolean(readOnly);
+    if (this.el.send.disabled !== sendDisabled) this.el.send.disabled = sendDisabled;
+    if (this.el.input.disabled !== Boolean(readOnly)) this.el.input.disabled = Boolean(readOnly);
+    setAttr(this.el.input, 'placeholder', readOnly ? 'Read-only' : 'Message');
+    setText(this.el.hint, readOnly ?? COMPOSER_HINT);
+    this.el.hint.classList.toggle('read-only', Boolean(readOnly));
   }
 }

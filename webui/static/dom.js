@@ -57,10 +57,16 @@ function escapeRegExp(text) {
 
 /** `text` split into strings and <mark> elements around every case-insensitive `query` match. */
 export function highlighted(text, query) {
-  if (!query) return [text];
+  return highlightedTerms(text, query ? [query] : []);
+}
+
+/** As `highlighted`, for any of several terms (the longest first where they overlap). */
+export function highlightedTerms(text, terms) {
+  const wanted = [...new Set(terms.filter(Boolean))].sort((a, b) => b.length - a.length);
+  if (wanted.length === 0) return [text];
   const parts = [];
   let last = 0;
-  for (const match of text.matchAll(new RegExp(escapeRegExp(query), 'giu'))) {
+  for (const match of text.matchAll(new RegExp(wanted.map(escapeRegExp).join('|'), 'giu'))) {
     if (match.index > last) parts.push(text.slice(last, match.index));
     parts.push(h('mark', {}, match[0]));
     last = match.index + match[0].length;

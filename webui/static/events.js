@@ -7,6 +7,8 @@
 //   events flow: a missed event never leaves the list stale for long, and the server answers
 //   an unchanged poll with a cheap 304.
 // - After a failure the next try backs off (1 s, 2 s, 4 s … 30 s).
+// - An answer from a list the server was still rebuilding (stale) is followed by another
+//   refresh half a second later, a few times in a row at most (a locked database stays stale).
 // - While the tab is hidden nothing is scheduled; becoming visible refreshes at once.
 
 const EVENT_DELAY = 100;
@@ -14,6 +16,8 @@ const EVENT_MIN_GAP = 1000;
 const IDLE_POLL = 5000;
 const STREAMING_POLL = 2000;
 const MAX_BACKOFF = 30000;
+const STALE_RETRY = 500;
+const STALE_RETRIES = 3;
 
 function backoffDelay(failures) {
   return Math.min(MAX_BACKOFF, 1000 * 2 ** Math.max(0, failures - 1));
@@ -22,7 +26,8 @@ function backoffDelay(failures) {
 export class LiveUpdates {
   /**
    * @param {object} hooks refresh(), isStreaming(), wants(profile) for an event's profile,
-   *   onSettingsChanged() when another client changed the settings
+   *   onSettingsChanged() when another client changed the settings, onAnyChange(profile) for
+   *   every change event (another profile's count in the picker may have moved)
    */
   constructor(hooks) {
     this.hooks = hooks;
@@ -30,6 +35,7 @@ export class LiveUpdates {
     this.sourceFailures = 0;
     this.connectedBefore = false;
     this.failures = 0;
+    this.staleRetries = 0;
     this.pollTimer = null;
     this.eventTimer = null;
     this.eventRefreshAt = 0; // when an event last caused a refresh
@@ -78,6 +84,7 @@ export class LiveUpdates {
         return; // not ours to interpret; the poll still keeps the list right
       }
       if (data.reason === 'settings') this.hooks.onSettingsChanged();
+      this.hooks.onAnyChange?.(data.profile);
       if (this.hooks.wants(data.profile)) this.changed();
     });
     source.addEventListener('error', () => {
@@ -104,12 +111,14 @@ export class LiveUpdates {
   }
 
   /** A refresh finished: schedule the next poll, or the next retry after a failure. */
-  settled(ok) {
+  settled(ok, stale = false) {
     this.failures = ok ? 0 : this.failures + 1;
-    this.schedule();
+    const again = stale && this.staleRetries < STALE_RETRIES;
+    this.staleRetries = stale ? this.staleRetries + 1 : 0;
+    this.schedule(again ? STALE_RETRY : null);
   }
 
-  schedule() {
+  schedule(soon = null) {
     clearTimeout(this.pollTimer);
     this.pollTimer = null;
     this.nextAt = null;
@@ -117,6 +126,7 @@ export class LiveUpdates {
     let delay = this.idlePoll;
     if (this.failures > 0) delay = backoffDelay(this.failures);
     else if (this.hooks.isStreaming()) delay = this.streamingPoll;
+    if (soon !== null) delay = Math.min(delay, soon);
     this.nextAt = Date.now() + delay;
     this.pollTimer = setTimeout(() => {
       this.pollTimer = null;

@@ -2,6 +2,7 @@
 // and inline rename.
 
 import { h, setAttr, setClass, setHidden, setText } from './dom.js';
+import { HIT_TYPES, createHitNode, searchItems, updateHitNode } from './hits.js';
 import { VirtualList } from './list.js';
 import { RowMenu } from './menu.js';
 import { ROW_HEIGHT, buildItems, createNode, updateNode } from './rows.js';
@@ -10,11 +11,17 @@ import { dayBoundaries } from './time.js';
 
 const TICK = 30000; // relative times ("5m") and date groups move on with the clock
 
+/** Items that take keyboard focus and open something: session rows and message hits. */
+function focusable(item) {
+  return item?.type === 'row' || item?.type === 'hit';
+}
+
 export class SessionListView {
   /**
    * @param {object} deps viewport, canvas, status (elements), menu (element), actions
-   *   (RowActions), loader (SessionLoader), open(row) to open a chat, leaveTop() when ArrowUp
-   *   leaves the first row
+   *   (RowActions), loader (SessionLoader), search (MessageSearch), open(row) to open a chat,
+   *   openHit(row) to open one at its matched message, leaveTop() when ArrowUp leaves the
+   *   first row
    */
   constructor(deps) {
     this.deps = deps;
@@ -27,12 +34,16 @@ export class SessionListView {
     this.list = new VirtualList(deps.viewport, deps.canvas, {
       itemHeight: ROW_HEIGHT,
       overscan: 4,
-      create: createNode,
+      create: (type) => (HIT_TYPES.has(type) ? createHitNode(type) : createNode(type)),
       update: (node, item) => this.paint(node, item),
       onRender: () => {
         metrics.renders += 1;
       },
-      onNearEnd: () => deps.loader.loadMore(),
+      onNearEnd: () => {
+        // Below the title matches come the message hits: their next page once the titles end.
+        if (state.nextOffset !== null) deps.loader.loadMore();
+        else if (state.q) deps.search.more();
+      },
     });
     this.menu = new RowMenu(deps.menu, (action, row) => this.act(action, row));
     this.viewport.addEventListener('click', (event) => this.click(event));
@@ -48,15 +59,26 @@ export class SessionListView {
   render() {
     const rows = shownRows();
     const now = serverNow();
+    const items = buildItems(rows, now);
+    if (state.q && state.loaded) {
+      if (rows.length === 0) items.push({ type: 'note', key: 'titles:note', text: `No chat titles match “${state.q}”` });
+      let position = rows.length;
+      for (const item of searchItems(state.search)) {
+        if (item.type === 'hit') {
+          position += 1;
+          item.position = position;
+        }
+        items.push(item);
+      }
+    }
     this.view = {
       q: state.q,
       openKey: state.openKey,
       now,
       bounds: dayBoundaries(now),
-      setSize: rows.length,
+      setSize: items.filter(focusable).length,
       showProfile: state.allProfiles,
     };
-    const items = buildItems(rows, now);
     const keys = new Set(items.map((item) => item.key));
     if (this.renaming && !keys.has(this.renaming.key)) this.renaming.finish(false);
     let refocus = false;
@@ -64,7 +86,7 @@ export class SessionListView {
       // The active row went away (deleted, archived, filtered): the row now in its place
       // takes over, keyboard focus included, so Delete, Delete, Delete walks down the list.
       const index = Math.max(0, this.list.indexOf(this.activeKey));
-      const next = items.slice(index).find((item) => item.type === 'row') ?? items.findLast((item) => item.type === 'row');
+      const next = items.slice(index).find(focusable) ?? items.findLast(focusable);
       refocus = Boolean(next) && this.viewport.contains(document.activeElement);
       this.activeKey = next?.key ?? null;
     }
@@ -85,8 +107,10 @@ export class SessionListView {
   }
 
   paint(node, item) {
-    let changed = updateNode(node, item, this.view);
-    if (item.type === 'row') changed = setAttr(node, 'tabindex', item.key === this.activeKey ? '0' : '-1') || changed;
+    let changed = HIT_TYPES.has(item.type)
+      ? updateHitNode(node, item, this.view, () => this.deps.search.retry())
+      : updateNode(node, item, this.view);
+    if (focusable(item)) changed = setAttr(node, 'tabindex', item.key === this.activeKey ? '0' : '-1') || changed;
     return changed;
   }
 
@@ -94,7 +118,7 @@ export class SessionListView {
     let text = '';
     let loading = false;
     if (count === 0 && !state.loaded) loading = !state.error;
-    else if (count === 0 && state.q) text = `No chats match “${state.q}”`;
+    else if (count === 0 && state.q) text = ''; // the list says so itself, above "In messages"
     else if (count === 0 && state.source === 'webui') text = 'No Web UI chats yet';
     else if (count === 0 && state.source === 'cli') text = 'No terminal sessions';
     else if (count === 0) text = 'No chats yet';
@@ -108,15 +132,20 @@ export class SessionListView {
   }
 
   rowOf(element) {
-    const node = element.closest('.session-row');
+    const node = element.closest('.session-row, .search-hit');
     if (!node) return null;
-    const index = this.list.indexOf(`${node.dataset.profile}/${node.dataset.sessionId}`);
+    const key = node.dataset.key ?? `${node.dataset.profile}/${node.dataset.sessionId}`;
+    const index = this.list.indexOf(key);
     return index >= 0 ? this.itemAt(index) : null;
   }
 
   click(event) {
     const item = this.rowOf(event.target);
     if (!item || event.target.closest('.rename-input')) return;
+    if (item.type === 'hit') {
+      this.deps.openHit(item.row);
+      return;
+    }
     const button = event.target.closest('.row-menu-button');
     if (button) {
       event.stopPropagation();
@@ -128,7 +157,7 @@ export class SessionListView {
 
   contextMenu(event) {
     const item = this.rowOf(event.target);
-    if (!item || event.target.closest('.rename-input')) return;
+    if (!item || item.type !== 'row' || event.target.closest('.rename-input')) return;
     event.preventDefault();
     this.menu.open(item.row, { x: event.clientX, y: event.clientY }, this.list.nodeFor(item.key));
   }
@@ -145,7 +174,8 @@ export class SessionListView {
   focusIndex(index) {
     const item = this.itemAt(index);
     if (!item) return;
-    if (this.itemAt(index - 1)?.type === 'header') this.list.scrollToIndex(index - 1);
+    const above = this.itemAt(index - 1)?.type;
+    if (above === 'header' || above === 'search-header') this.list.scrollToIndex(index - 1);
     this.list.scrollToIndex(index);
     this.activeKey = item.key;
     this.pin();
@@ -156,7 +186,7 @@ export class SessionListView {
   /** The next row index from `index` in `step` direction, skipping headers; -1 if none. */
   rowIndexFrom(index, step) {
     for (let i = index + step; i >= 0 && i < this.list.items.length; i += step) {
-      if (this.itemAt(i).type === 'row') return i;
+      if (focusable(this.itemAt(i))) return i;
     }
     return -1;
   }
@@ -190,6 +220,13 @@ export class SessionListView {
       const target = targets[event.key]();
       if (target >= 0) this.focusIndex(target);
       else if (event.key === 'ArrowUp') this.deps.leaveTop();
+      return;
+    }
+    if (item.type === 'hit') {
+      if ((event.key === 'Enter' || event.key === ' ') && !event.altKey && !event.ctrlKey && !event.metaKey) {
+        event.preventDefault();
+        this.deps.openHit(item.row);
+      }
       return;
     }
     const menuKey = event.key === 'ContextMenu' || (event.key === 'F10' && event.shiftKey);

@@ -3,6 +3,7 @@
 //   SessionLoader (sessions.js)  fetches the list into `state`, one request at a time
 //   LiveUpdates   (events.js)    decides when to refresh: events, polls, retries, visibility
 //   ListControls  (controls.js)  profile / search / tab / toggle changes -> new query
+//   MessageSearch (search.js)    follows the query: the "In messages" hits of a search
 //   SessionListView (listview.js) + Sidebar (sidebar.js) + ChatPane (chat.js) paint `state`
 
 import { ApiError, NetworkError, onUnauthorized, request } from './api.js';
@@ -12,10 +13,11 @@ import { ListControls } from './controls.js';
 import { byId } from './dom.js';
 import { LiveUpdates } from './events.js';
 import { SessionListView } from './listview.js';
+import { MessageSearch } from './search.js';
 import { SessionLoader } from './sessions.js';
 import { Sidebar } from './sidebar.js';
 import { ErrorBanner, showLogin } from './status.js';
-import { metrics, on, shownRows, state } from './store.js';
+import { SHARED_SCOPES, metrics, on, shownRows, state } from './store.js';
 import { isActive } from './time.js';
 import { Toasts } from './toast.js';
 
@@ -25,11 +27,16 @@ const chat = new ChatPane(byId('chat'), { toasts });
 const live = new LiveUpdates({
   refresh: () => loader.refresh(),
   isStreaming: () => state.chat.streaming || shownRows().some(isActive),
-  wants: (profile) => profile === '*' || state.allProfiles || profile === state.profile,
+  // Shared scopes (Claude Code) are in every profile's list.
+  wants: (profile) => profile === '*' || state.allProfiles || profile === state.profile || SHARED_SCOPES.has(profile),
   onSettingsChanged: () => controls.settingsChanged(),
+  onAnyChange: () => {
+    if (!document.hidden) controls.refreshProfiles();
+  },
 });
 
 const loader = new SessionLoader({ onSettled: settled });
+const search = new MessageSearch();
 const controls = new ListControls({ loader, notify: (message) => toasts.error(message) });
 const actions = new RowActions({
   toasts,
@@ -46,7 +53,12 @@ const listView = new SessionListView({
   menu: byId('row-menu'),
   actions,
   loader,
+  search,
   open: (row) => chat.open(row),
+  openHit: (hit) => {
+    const { match, ...row } = hit;
+    chat.open(row, { match });
+  },
   leaveTop: () => byId('search').focus(),
 });
 const sidebar = new Sidebar({ controls, listView, newChat: () => chat.newChat() });
@@ -55,8 +67,8 @@ const banner = new ErrorBanner(byId('error-banner'), {
   retryAt: () => live.nextAt,
 });
 
-function settled(ok, err) {
-  live.settled(ok);
+function settled(ok, err, stale) {
+  live.settled(ok, stale);
   if (ok) {
     // Settings and profiles load beside the list; after an outage, load what is missing.
     // (The list asked without settings gets the server's, the same ones: no need to re-ask.)
@@ -76,14 +88,20 @@ function settled(ok, err) {
 }
 
 on('rows', () => {
+  search.update(); // a new query or scope searches the messages again
   listView.render();
   chat.rowsChanged();
   if (state.loaded) controls.refreshProfiles();
 });
 on('meta', () => {
+  if (search.update()) listView.render();
   sidebar.render();
-  // Another profile was picked: a chat of the one left behind is no longer in view.
-  if (state.openKey !== null && !state.allProfiles && state.chat.profile !== state.profile) chat.close();
+  // Another profile was picked: a chat of the one left behind is no longer in view. (A chat of
+  // a shared scope, such as a Claude Code session, is in every profile's list.)
+  const { profile } = state.chat;
+  if (state.openKey !== null && !state.allProfiles && profile !== state.profile && !SHARED_SCOPES.has(profile)) {
+    chat.close();
+  }
 });
 on('error', () => banner.render());
 on('chat', () => chat.render());
@@ -100,7 +118,7 @@ window.__webui = { state, metrics };
 
 // An address naming a chat (#/profile/id) shows that chat's profile.
 const target = locationTarget();
-if (target) {
+if (target && !SHARED_SCOPES.has(target.profile)) {
   state.profile = target.profile;
   state.allProfiles = false;
 }

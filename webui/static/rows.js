@@ -38,9 +38,10 @@ export function createNode(type) {
     time: h('span', { class: 'row-time' }),
     badge: h('span', { class: 'source-badge' }),
     count: h('span', { class: 'row-count' }),
+    where: h('span', { class: 'row-where' }),
     painted: null,
   };
-  part.meta = h('span', { class: 'row-meta' }, part.badge, part.count);
+  part.meta = h('span', { class: 'row-meta' }, part.badge, part.count, part.where);
   const menu = h(
     'button',
     { class: 'row-menu-button', type: 'button', tabindex: '-1', 'aria-label': 'Chat options', 'aria-haspopup': 'menu' },
@@ -75,6 +76,13 @@ function metaText(row, view) {
   return parts.join(' · ');
 }
 
+/** Where a session ran, for sources that say (Claude Code): its project and git branch. */
+function whereText(row) {
+  const project = typeof row.project === 'string' ? row.project : '';
+  const branch = typeof row.git_branch === 'string' ? row.git_branch : '';
+  return [project, branch && `⎇ ${branch}`].filter(Boolean).join(' ');
+}
+
 /**
  * Paint `item` into `node`, touching only what differs. `view` holds what every row shares:
  * q, openKey, now, bounds, setSize, showProfile. Returns true when the DOM changed.
@@ -84,7 +92,7 @@ export function updateNode(node, item, view) {
   const { row } = item;
   const text = row.title || 'Untitled';
   const part = parts.get(node);
-  const { title, time, meta, badge, count } = part;
+  const { title, time, meta, badge, count, where } = part;
   const when = activityTime(row);
   // A reply streaming in is activity right now, whatever the stored times say.
   const label = row.is_streaming ? 'now' : relativeTime(when, view.now, view.bounds);
@@ -113,6 +121,9 @@ export function updateNode(node, item, view) {
   changed += setText(badge, row.source_label || row.source || 'Other');
   changed += setAttr(badge, 'data-kind', row.source_kind || 'other');
   changed += setText(count, metaText(row, view));
+  const place = whereText(row);
+  changed += setText(where, place);
+  changed += setAttr(where, 'title', place ? [row.project && `Project ${row.project}`, row.git_branch && `branch ${row.git_branch}`].filter(Boolean).join(', ') : null);
   changed += toggleChild(meta, '.pending-hint', Boolean(row.has_pending_user_message), () =>
     h('span', { class: 'pending-hint' }, 'pending'),
   );
@@ -124,6 +135,7 @@ export function updateNode(node, item, view) {
     title,
   );
   const status = row.is_streaming ? ', replying now' : row.has_pending_user_message ? ', pending' : '';
-  changed += setAttr(node, 'aria-label', `${text}, ${row.source_label || row.source}, ${label}${status}`);
+  const placeLabel = place ? `, ${place.replace('⎇', 'branch')}` : '';
+  changed += setAttr(node, 'aria-label', `${text}, ${row.source_label || row.source}${placeLabel}, ${label}${status}`);
   return changed > 0;
 }

@@ -11,8 +11,15 @@
 //   changes: no state, no signal, no repaint.
 // - An answer whose request started before a row action (rename, delete …) settled is not
 //   shown: it may predate the action, and would undo its optimistic effect for a moment.
+// - A window from offset 0 that the server gave a `version` for is revalidated with
+//   `since=<version>&have=<its rows>`: the server may answer with a delta, applied to the rows
+//   held (delta.js). Any doubt (a delta for another version, one that does not add up) and
+//   the window is fetched in full instead.
+// - A refresh answered from a stale list (X-Cache: stale: the server is rebuilding it in the
+//   background) says so when it settles, so the live updater can ask again soon.
 
 import { ApiError, isAbort, isTransient, request } from './api.js';
+import { applyDelta } from './delta.js';
 import { emit, metrics, rowKey, state } from './store.js';
 
 const PAGE_SIZE = 500;
@@ -22,7 +29,8 @@ function roundUp(count) {
   return Math.ceil(count / PAGE_SIZE) * PAGE_SIZE;
 }
 
-function listQuery() {
+/** The list's query from the state: what every list request (and a search) asks about. */
+export function listQuery() {
   const query = {
     sidebar_source: state.source,
     include_archived: state.includeArchived,
@@ -32,8 +40,9 @@ function listQuery() {
   else if (state.profile) query.profile = state.profile;
   // Until the settings are loaded the server applies its own (the same ones).
   if (state.settings) {
-    for (const name of ['show_cli', 'show_cron', 'show_webhook', 'show_messaging_history']) {
-      query[name] = state.settings[name];
+    // Every show_* gate the server has (show_cli, show_cron, …, show_claude_code).
+    for (const [name, value] of Object.entries(state.settings)) {
+      if (name.startsWith('show_')) query[name] = value;
     }
   }
   // Picking the CLI tab asks for CLI sessions, whatever the "show CLI" toggle says for "All".
@@ -52,9 +61,10 @@ function unique(rows) {
 }
 
 export class SessionLoader {
-  /** `onSettled(ok, error)` runs after every refresh (the live updater reschedules). */
+  /** `onSettled(ok, error, stale)` runs after every refresh (the live updater reschedules). */
   constructor({ onSettled }) {
     this.onSettled = onSettled;
+    this.stale = false; // the last answer came from a list the server was rebuilding
     this.generation = 0;
     this.pages = []; // [{offset, limit, etag, data}] in offset order: what is loaded
     this.wantHead = false;
@@ -115,6 +125,7 @@ export class SessionLoader {
   async run(task) {
     const generation = this.generation;
     this.controller = new AbortController();
+    this.stale = false;
     try {
       const ok = await task();
       if (generation === this.generation && ok) this.settle(true);
@@ -123,15 +134,16 @@ export class SessionLoader {
     }
   }
 
-  async fetchPage(offset, limit, etag) {
+  async fetchPage(offset, limit, etag, since = null) {
     metrics.fetches += 1;
     const response = await request('GET', '/api/sessions', {
-      query: { ...listQuery(), offset, limit },
+      query: { ...listQuery(), offset, limit, ...since },
       etag,
       signal: this.controller.signal,
     });
     if (Number.isFinite(response.serverTime)) state.clockOffset = response.serverTime - Date.now() / 1000;
     if (response.status === 304) metrics.notModified += 1;
+    if (response.cache === 'stale') this.stale = true;
     return response;
   }
 
@@ -151,16 +163,29 @@ export class SessionLoader {
     for (let offset = 0; offset < end; offset += MAX_LIMIT) {
       const limit = Math.min(MAX_LIMIT, end - offset);
       const known = this.pages.find((page) => page.offset === offset && page.limit === limit);
-      const response = await this.fetchPage(offset, limit, known?.etag ?? null);
+      const since = deltaBase(known);
+      let response = await this.fetchPage(offset, limit, known?.etag ?? null, since);
       if (generation !== this.generation) return false;
       if (response.status === 304) {
         pages.push(known);
         continue;
       }
       if (!this.accept(response.data)) return false;
-      pages.push({ offset, limit, etag: response.etag, data: response.data });
+      let data = response.data;
+      if (data.delta === true) {
+        data = since ? this.applied(known, since, data) : null;
+        if (data === null) {
+          // Not a delta we can trust: the whole window, as if we held nothing.
+          metrics.deltaFallbacks += 1;
+          response = await this.fetchPage(offset, limit, null);
+          if (generation !== this.generation) return false;
+          if (!this.accept(response.data) || response.data.delta === true) return false;
+          data = response.data;
+        }
+      }
+      pages.push({ offset, limit, etag: response.etag, data });
       changed = true;
-      if (response.data.next_offset === null) break; // the list got shorter than what was loaded
+      if (data.next_offset === null) break; // the list got shorter than what was loaded
     }
     if (edits !== state.edits) {
       // A row action settled while this was in flight: the answer may predate it. Ask again.
@@ -180,6 +205,18 @@ export class SessionLoader {
     if (edits !== state.edits) return true; // as in revalidate; scrolling asks for it again
     this.publish([...this.pages, { offset, limit: PAGE_SIZE, etag: response.etag, data: response.data }]);
     return true;
+  }
+
+  /** `known`'s rows with `delta` applied, as a full answer for the new version; or null. */
+  applied(known, since, delta) {
+    if (delta.since !== since.since || delta.version === undefined) return null;
+    if (delta.profile !== known.data.profile || Boolean(delta.all_profiles) !== Boolean(known.data.all_profiles)) return null;
+    const rows = applyDelta(known.data.sessions, delta, since.have);
+    if (rows === null) return null;
+    metrics.deltas += 1;
+    const { removed, upserted, ...rest } = delta;
+    const next = rows.length < delta.total ? rows.length : null;
+    return { ...rest, delta: false, sessions: rows, limit: known.limit, next_offset: next };
   }
 
   /** Belt and braces on top of the generation check: the answer is for the profile we show. */
@@ -209,9 +246,22 @@ export class SessionLoader {
     const error = ok ? null : classify(err);
     const changed = JSON.stringify(error) !== JSON.stringify(state.error);
     state.error = error;
-    this.onSettled(ok, err); // first, so the error view sees when the next try is due
+    this.onSettled(ok, err, ok && this.stale); // first, so the error view sees when the next try is due
     if (changed) emit('error');
   }
+}
+
+/**
+ * The `since`/`have` of a delta poll for a loaded window, or null for a plain one. Only the
+ * window from offset 0 asks (a delta covers the first `have` rows), and only when it holds all
+ * the rows it asked for, so that `have` rows from the top are exactly what it holds.
+ */
+function deltaBase(known) {
+  if (!known || known.offset !== 0 || typeof known.data.version !== 'string') return null;
+  const held = known.data.sessions.length;
+  if (held !== Math.min(known.limit, known.data.total)) return null;
+  // Asking for the whole window: rows added to a short list land in it too.
+  return { since: known.data.version, have: known.limit };
 }
 
 function classify(err) {

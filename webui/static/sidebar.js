@@ -1,7 +1,7 @@
 // The sidebar's controls: profile picker, New chat, search box, source tabs and the settings
 // popover. They read `state` to paint themselves and send changes to ListControls.
 
-import { byId, debounce, h, setAttr, setClass, setText } from './dom.js';
+import { byId, debounce, h, setAttr, setClass, setHidden, setText } from './dom.js';
 import { state } from './store.js';
 
 const SEARCH_DELAY = 200;
@@ -25,6 +25,8 @@ function countedKinds(counts) {
   if (settings.show_cli ?? true) total += counts.cli;
   if (settings.show_cron) total += counts.cron;
   if (settings.show_webhook) total += counts.webhook;
+  // Counted only by servers that have the source (and so the setting).
+  if (settings.show_claude_code ?? true) total += counts['claude-code'] ?? 0;
   return total;
 }
 
@@ -32,6 +34,20 @@ function countedKinds(counts) {
 function scope() {
   const gates = state.settings ? Object.entries(state.settings).filter(([name]) => name.startsWith('show_')) : [];
   return JSON.stringify([state.profile, state.allProfiles, state.includeArchived, gates]);
+}
+
+/**
+ * True when the loaded list is what the picker's count counts (the server counts a profile's
+ * list with no parameters: every source, no search, no archived, the saved toggles).
+ */
+function listCountsAsPicker() {
+  return state.loaded && state.source === 'all' && !state.q && !state.includeArchived && state.settings !== null;
+}
+
+/** How many rows of shared sources (Claude Code) the lists show, as far as the counts say. */
+function sharedRows() {
+  const claude = state.counts?.['claude-code'];
+  return typeof claude === 'number' && (state.settings?.show_claude_code ?? true) ? claude : 0;
 }
 
 export class Sidebar {
@@ -134,10 +150,20 @@ export class Sidebar {
   }
 
   renderProfiles() {
-    const known = state.profiles?.profiles ?? (state.profile ? [{ name: state.profile, session_count: null }] : []);
+    const listed = state.profiles?.profiles ?? (state.profile ? [{ name: state.profile, session_count: null }] : []);
+    // A profile's count is its own sessions; rows of shared sources (Claude Code) are in every
+    // profile's list but no profile's count, and count once in "All profiles".
+    const shared = sharedRows();
+    // The list on screen counts what the picker counts: its total is the newer number (the
+    // picker's own counts are refreshed only every few seconds).
+    const exact = listCountsAsPicker() ? state.total - shared : null;
+    const known = listed.map((p) =>
+      exact !== null && !state.allProfiles && p.name === state.profile ? { ...p, session_count: exact } : p,
+    );
     const options = known.map((p) => [p.name, p.session_count === null ? p.name : `${p.name} · ${formatCount(p.session_count)}`]);
     if (known.length > 1) {
-      const sum = known.reduce((total, p) => total + (p.session_count ?? 0), 0);
+      let sum = known.reduce((total, p) => total + (p.session_count ?? 0), 0) + shared;
+      if (exact !== null && state.allProfiles) sum = state.total;
       options.push(['*', `All profiles · ${formatCount(sum)}`]);
     }
     const signature = JSON.stringify(options);
@@ -171,9 +197,18 @@ export class Sidebar {
 
   renderSettings() {
     for (const input of this.gates) {
-      const value = Boolean(state.settings?.[input.dataset.setting]);
+      const name = input.dataset.setting;
+      const value = Boolean(state.settings?.[name]);
       if (input.checked !== value) input.checked = value;
       if (input.disabled !== !state.settings) input.disabled = !state.settings;
+      // A toggle the server has no setting for (a source it does not have) is not offered.
+      const label = input.closest('.toggle');
+      if (state.settings) setHidden(label, !(name in state.settings));
+      const count = label.querySelector('.gate-count');
+      if (count) {
+        const n = state.counts?.[count.dataset.kind];
+        setText(count, typeof n === 'number' ? ` (${formatCount(n)})` : '');
+      }
     }
     if (this.archived.checked !== state.includeArchived) this.archived.checked = state.includeArchived;
     const archivedCount = state.counts?.archived;

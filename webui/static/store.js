@@ -22,6 +22,11 @@ export function remember(key, value) {
   }
 }
 
+/** The message search's state when nothing is asked or shown (see search.js). */
+export function idleSearch() {
+  return { q: '', hits: [], nextOffset: null, index: null, loading: false, error: null, answered: false };
+}
+
 export const state = {
   // The list's query. `profile` is null until the server tells us which one is active.
   profile: null,
@@ -47,6 +52,9 @@ export const state = {
   patches: new Map(),
   edits: 0, // bumped when a row action starts and ends (see SessionLoader.current)
 
+  // The "In messages" results for `q`: {q, hits, nextOffset, index, loading, error, answered}.
+  search: idleSearch(),
+
   // Which row is open in the chat pane, and the chat pane's own state (see chat.js).
   openKey: null,
   chat: { profile: null, sessionId: null, streamId: null, streaming: false, loading: false },
@@ -56,8 +64,11 @@ export const state = {
   authRequired: false,
 };
 
-/** Counters for tests: list repaints that touched the DOM, list requests, 304 answers. */
-export const metrics = { renders: 0, fetches: 0, notModified: 0 };
+/**
+ * Counters for tests: list repaints that touched the DOM, list requests, 304 answers, deltas
+ * applied, and deltas refused (a full fetch instead).
+ */
+export const metrics = { renders: 0, fetches: 0, notModified: 0, deltas: 0, deltaFallbacks: 0 };
 
 export const STORAGE = { ARCHIVED_KEY, SOURCE_KEY, ALL_PROFILES_KEY };
 
@@ -72,6 +83,12 @@ export function on(topic, listener) {
 export function emit(topic) {
   listeners.get(topic)?.forEach((listener) => listener());
 }
+
+/**
+ * Profiles that are scopes of other session sources (Claude Code), not Hermes profiles: their
+ * rows show in every profile's list, and row actions address them by their own `profile`.
+ */
+export const SHARED_SCOPES = new Set(['claude-code']);
 
 /** Rows are identified by profile and id: with all_profiles two profiles may share an id. */
 export function rowKey(row) {
