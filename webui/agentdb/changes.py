@@ -26,7 +26,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 from urllib.parse import quote
 
 from webui.agentdb.reader import (
@@ -59,6 +59,13 @@ class ReadStats:
     incremental_reads: int = 0
     records_read: int = 0
     last_reason: str = ""
+
+
+class _Changed(NamedTuple):
+    rids: list[int]
+    ids: set[str]
+    inserted: int  # rows at rowids the snapshot did not have
+    displaced: set[str]  # ids that a reused rowid held before
 
 
 def _ident(name: str) -> str:
@@ -156,7 +163,7 @@ class ChangeReader:
         conn.execute("DROP TABLE IF EXISTS temp.list_snapshot")
         conn.execute(f"CREATE TEMP TABLE list_snapshot (rid INTEGER PRIMARY KEY, {columns})")
         conn.execute(f"INSERT INTO temp.list_snapshot SELECT rowid, {columns} FROM main.sessions")
-        self._watermark, self._message_count = _message_marks(conn)
+        self._watermark, self._message_count = _top_message(conn), _message_count(conn)
         self._session_count = len(records)
         self._identity = identity
         self.stats.full_reads += 1
@@ -165,7 +172,7 @@ class ChangeReader:
         return RecordChanges(True, records, frozenset())
 
     def _incremental(self, conn: sqlite3.Connection, identity: _Identity) -> RecordChanges:
-        top, count = _message_marks(conn)
+        top = _top_message(conn)
         if top < self._watermark:
             return self._full(conn, identity, "message ids went backwards")
         # A range of the rowid: grouped in SQL, the planner would walk the session index.
@@ -174,42 +181,59 @@ class ChangeReader:
         ).fetchall()
         touched = {str(row[0]) for row in new_messages}
         added = len(new_messages)
+        changed = self._changed_rows(conn, identity.columns)
+        gone_rids, gone_ids, deleted = self._vanished(conn, changed)
+        if len(changed.rids) + len(gone_rids) > max(64, FULL_READ_SHARE * self._session_count):
+            return self._full(conn, identity, "a large part of the table changed")
+        # Every read counts the messages (a walk of the smallest index, 24 ms at 2.5 million):
+        # a deletion the sessions do not show — the agent moves ``message_count`` with every
+        # message it adds or removes, but a writer that does not is not ruled out — would
+        # otherwise leave a stale row until the next full read, with no commit to trigger one.
+        # (A deleted session took its messages along: that too is a full read, a rare one.)
+        count = _message_count(conn)
         if count != self._message_count + added:
             return self._full(conn, identity, "messages were deleted or rewritten")
-        changed_rids, changed_ids, inserted = self._changed_rows(conn, identity.columns)
-        gone_rids, gone_ids, deleted = self._gone_rows(conn)
-        if len(changed_rids) + len(gone_rids) > max(64, FULL_READ_SHARE * self._session_count):
-            return self._full(conn, identity, "a large part of the table changed")
-        self._move_snapshot(conn, identity.columns, changed_rids, gone_rids)
-        wanted = touched | changed_ids
+        self._move_snapshot(conn, identity.columns, changed.rids, gone_rids)
+        wanted = touched | changed.ids
         records = self._records(conn, wanted)
         removed = frozenset((gone_ids | wanted) - records.keys())
         self._watermark, self._message_count = top, count
-        self._session_count += inserted - deleted
+        self._session_count += changed.inserted - deleted
         self.stats.incremental_reads += 1
         self.stats.records_read += len(records)
         return RecordChanges(False, records, removed)
 
-    def _changed_rows(
-        self, conn: sqlite3.Connection, columns: Sequence[str]
-    ) -> tuple[list[int], set[str], int]:
-        """Rows new or different since the snapshot: rowids, ids, and how many are new rows."""
+    def _changed_rows(self, conn: sqlite3.Connection, columns: Sequence[str]) -> _Changed:
+        """Rows new or different since the snapshot, and the ids their rowids held before."""
         same = " AND ".join(f"t.{_ident(c)} IS s.{_ident(c)}" for c in columns)
         rows = conn.execute(
-            "SELECT s.rowid, s.id, t.rid IS NULL FROM main.sessions s "
+            "SELECT s.rowid, s.id, t.rid IS NULL, t.id FROM main.sessions s "
             "LEFT JOIN temp.list_snapshot t ON t.rid = s.rowid "
             f"WHERE t.rid IS NULL OR NOT ({same})"
         ).fetchall()
-        return [int(r[0]) for r in rows], {str(r[1]) for r in rows}, sum(r[2] for r in rows)
+        return _Changed(
+            [int(r[0]) for r in rows],
+            {str(r[1]) for r in rows},
+            sum(r[2] for r in rows),
+            {str(r[3]) for r in rows if r[3] is not None and r[3] != r[1]},
+        )
 
-    def _gone_rows(self, conn: sqlite3.Connection) -> tuple[list[int], set[str], int]:
-        """Snapshot rows whose rowid is gone or holds another id now, and how many are gone."""
+    def _vanished(
+        self, conn: sqlite3.Connection, changed: _Changed
+    ) -> tuple[list[int], set[str], int]:
+        """Snapshot rows whose rowid is gone (rowids, ids, how many), and the ids displaced
+        from a reused rowid. The join runs only when the table holds fewer rows than the
+        snapshot and the inserts add up to: counting the rows is one walk of a small index."""
+        now = int(conn.execute("SELECT COUNT(*) FROM main.sessions").fetchone()[0])
+        if now == self._session_count + changed.inserted:
+            return [], set(changed.displaced), 0
         rows = conn.execute(
             "SELECT t.rid, t.id, s.rowid IS NULL FROM temp.list_snapshot t "
             "LEFT JOIN main.sessions s ON s.rowid = t.rid "
             "WHERE s.rowid IS NULL OR s.id IS NOT t.id"
         ).fetchall()
-        return [int(r[0]) for r in rows], {str(r[1]) for r in rows}, sum(r[2] for r in rows)
+        gone = {str(r[1]) for r in rows} | changed.displaced
+        return [int(r[0]) for r in rows], gone, sum(r[2] for r in rows)
 
     def _move_snapshot(
         self,
@@ -239,12 +263,14 @@ class ChangeReader:
         return found
 
 
-def _message_marks(conn: sqlite3.Connection) -> tuple[int, int]:
-    """The highest message id and the number of messages. Two statements: together, SQLite
-    scans the table; apart, the maximum is one seek and the count walks the smallest index."""
-    top = conn.execute("SELECT COALESCE(MAX(id), 0) FROM main.messages").fetchone()[0]
-    count = conn.execute("SELECT COUNT(*) FROM main.messages").fetchone()[0]
-    return int(top), int(count)
+def _top_message(conn: sqlite3.Connection) -> int:
+    """The highest message id: one seek (asked together with a count, SQLite would scan)."""
+    return int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM main.messages").fetchone()[0])
+
+
+def _message_count(conn: sqlite3.Connection) -> int:
+    """The number of messages: a walk of the smallest index of the table."""
+    return int(conn.execute("SELECT COUNT(*) FROM main.messages").fetchone()[0])
 
 
 def _chunks(items: Sequence[_T]) -> Iterable[list[_T]]:
