@@ -12,6 +12,16 @@ from factory import agent_db, agent_home
 __all__ = ["agent_db", "agent_home", "client", "make_client"]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that drive Playwright run last.
+
+    Playwright's sync API marks its event loop as the thread's running loop for as long as
+    the driver lives (a session fixture), so any asyncio test after it in the main thread
+    would fail with "Cannot run the event loop while another loop is running".
+    """
+    items.sort(key=lambda item: "playwright" in getattr(item, "fixturenames", ()))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def session_user_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """``HOME`` at an empty folder from the start, for session and module fixtures (apps and
