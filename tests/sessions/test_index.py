@@ -64,7 +64,7 @@ FLAG_SETS = (
     ListFlags(show_cli=False, show_messaging_history=True),
 )
 WALL = 1_763_900_000.0
-EXAMPLES = 20  # per schema version and journal mode: 160 random sequences in all
+EXAMPLES = 14  # per schema version and journal mode: 112 random sequences in all
 
 
 def _keys() -> list[ListKey]:
