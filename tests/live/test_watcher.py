@@ -190,13 +190,22 @@ async def watching(
     wait_ready: bool = True,
 ) -> AsyncIterator[Recorder]:
     recorder = Recorder(inner)
-    stop = asyncio.Event()
     watcher = HomeWatcher(home, recorder, debounce_ms=50, step_ms=20, idle_ms=100)
+    async with running(watcher, recorder, wait_ready=wait_ready):
+        yield recorder
+
+
+@contextlib.asynccontextmanager
+async def running(
+    watcher: HomeWatcher | TranscriptWatcher, recorder: Recorder, *, wait_ready: bool
+) -> AsyncIterator[None]:
+    """``watcher`` running until the block ends, then stopped within the report bound."""
+    stop = asyncio.Event()
     task = asyncio.create_task(watcher.run(stop))
     try:
         if wait_ready:
             await recorder.ready()
-        yield recorder
+        yield
     finally:
         stop.set()
         async with asyncio.timeout(REPORT_WITHIN):
@@ -600,17 +609,9 @@ async def watching_transcripts(
 ) -> AsyncIterator[Recorder]:
     """The transcript watcher alone, each report handed to ``inner`` (the layer above)."""
     recorder = Recorder(inner)
-    stop = asyncio.Event()
     watcher = TranscriptWatcher(projects, recorder, debounce_ms=50, step_ms=20, idle_ms=100)
-    task = asyncio.create_task(watcher.run(stop))
-    try:
-        if wait_ready:
-            await recorder.ready()
+    async with running(watcher, recorder, wait_ready=wait_ready):
         yield recorder
-    finally:
-        stop.set()
-        async with asyncio.timeout(REPORT_WITHIN):
-            await task
 
 
 @pytest.fixture
