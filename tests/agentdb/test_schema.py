@@ -11,6 +11,7 @@ import pytest
 from factory import AgentDB, make_agent_db
 
 from webui.agentdb import schema as agentschema
+from webui.agentdb.reader import table_columns
 from webui.agentdb.schema import (
     LATEST_VERSION,
     SCHEMA_VERSIONS,
@@ -19,7 +20,6 @@ from webui.agentdb.schema import (
     insert_session,
     new_session_id,
     open_writer,
-    table_columns,
     write_transaction,
 )
 

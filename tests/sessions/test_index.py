@@ -38,6 +38,7 @@ from hypothesis.stateful import (
 
 from webui.agentdb import schema as agentschema
 from webui.agentdb.changes import ChangeReader
+from webui.agentdb.reader import table_columns
 from webui.claudecode.source import PROFILE as CLAUDE
 from webui.claudecode.source import ClaudeCodeSource
 from webui.sessions.built import BuiltList, build_list, render_page
@@ -136,7 +137,7 @@ class IndexMachine(RuleBasedStateMachine):
         self.agents: dict[str, AgentDB] = {
             p: make_agent_db(self.home, p, version=version, journal=journal) for p in PROFILES
         }
-        self.columns = agentschema.table_columns(self.agents["default"].conn, "sessions")
+        self.columns = table_columns(self.agents["default"].conn, "sessions")
         self.webui = WebuiDB(self.home / "webui" / "webui.db", busy_timeout=5.0)
         self.engine = Engine(self.home, self.webui)
         self.keys = _keys()

@@ -33,6 +33,7 @@ from webui.agentdb.reader import (
     classify_error,
     has_list_tables,
     list_columns,
+    quote_ident,
     session_sql,
 )
 from webui.records import RecordChanges, SessionRecord
@@ -66,10 +67,6 @@ class _Changed(NamedTuple):
     ids: set[str]
     inserted: int  # rows at rowids the snapshot did not have
     displaced: set[str]  # ids that a reused rowid held before
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 class ChangeReader:
@@ -159,7 +156,7 @@ class ChangeReader:
         self._identity = None  # until the snapshot below is complete
         self._sql = session_sql(conn)
         records = {r.id: r for r in map(SessionRecord._make, conn.execute(self._sql))}
-        columns = ", ".join(_ident(c) for c in identity.columns)
+        columns = ", ".join(quote_ident(c) for c in identity.columns)
         conn.execute("DROP TABLE IF EXISTS temp.list_snapshot")
         conn.execute(f"CREATE TEMP TABLE list_snapshot (rid INTEGER PRIMARY KEY, {columns})")
         conn.execute(f"INSERT INTO temp.list_snapshot SELECT rowid, {columns} FROM main.sessions")
@@ -205,7 +202,7 @@ class ChangeReader:
 
     def _changed_rows(self, conn: sqlite3.Connection, columns: Sequence[str]) -> _Changed:
         """Rows new or different since the snapshot, and the ids their rowids held before."""
-        same = " AND ".join(f"t.{_ident(c)} IS s.{_ident(c)}" for c in columns)
+        same = " AND ".join(f"t.{quote_ident(c)} IS s.{quote_ident(c)}" for c in columns)
         rows = conn.execute(
             "SELECT s.rowid, s.id, t.rid IS NULL, t.id FROM main.sessions s "
             "LEFT JOIN temp.list_snapshot t ON t.rid = s.rowid "
@@ -242,7 +239,7 @@ class ChangeReader:
         changed: Sequence[int],
         gone: Sequence[int],
     ) -> None:
-        names = ", ".join(_ident(c) for c in columns)
+        names = ", ".join(quote_ident(c) for c in columns)
         for chunk in _chunks(sorted(set(changed) | set(gone))):
             marks = ", ".join("?" for _ in chunk)
             conn.execute(f"DELETE FROM temp.list_snapshot WHERE rid IN ({marks})", chunk)

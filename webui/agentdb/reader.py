@@ -97,19 +97,21 @@ def read_connection(path: Path, busy_timeout: float) -> Iterator[sqlite3.Connect
 
 
 def table_columns(conn: sqlite3.Connection, table: str) -> frozenset[str]:
-    return frozenset(row[1] for row in conn.execute(f"PRAGMA table_info({table})"))
+    """The column names ``table`` has in this database (empty when it does not exist)."""
+    return frozenset(row[1] for row in conn.execute(f"PRAGMA table_info({quote_ident(table)})"))
 
 
 def _has_session_index(conn: sqlite3.Connection) -> bool:
     """Whether some index on ``messages`` starts with ``session_id`` (the agent's usual one)."""
     for index in conn.execute("PRAGMA index_list(messages)").fetchall():
-        first = conn.execute(f"PRAGMA index_info({_quote_ident(index[1])})").fetchone()
+        first = conn.execute(f"PRAGMA index_info({quote_ident(index[1])})").fetchone()
         if first is not None and first[2] == "session_id":
             return True
     return False
 
 
-def _quote_ident(name: str) -> str:
+def quote_ident(name: str) -> str:
+    """An SQL identifier quoted, for names SQLite cannot take as parameters."""
     return '"' + name.replace('"', '""') + '"'
 
 

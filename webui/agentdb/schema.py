@@ -22,6 +22,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from webui.agentdb.fts_schema import default_fts_layout, fts_statements
+from webui.agentdb.reader import quote_ident, table_columns
 
 SCHEMA_VERSIONS: tuple[int, ...] = (11, 14, 22, 30)
 LATEST_VERSION: int = 30
@@ -273,15 +274,6 @@ def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         raise
 
 
-def table_columns(conn: sqlite3.Connection, table: str) -> frozenset[str]:
-    """The column names ``table`` has in this database (empty when it does not exist)."""
-    return frozenset(row[1] for row in conn.execute(f"PRAGMA table_info({_quote(table)})"))
-
-
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
 def _checked(conn: sqlite3.Connection, table: str, names: Iterable[str]) -> list[str]:
     """The names, each verified to be a column of ``table``: the only way a name reaches SQL."""
     present = table_columns(conn, table)
@@ -295,9 +287,9 @@ def _checked(conn: sqlite3.Connection, table: str, names: Iterable[str]) -> list
 def _insert(
     conn: sqlite3.Connection, table: str, names: list[str], values: dict[str, object]
 ) -> int:
-    columns = ", ".join(_quote(n) for n in names)
+    columns = ", ".join(quote_ident(n) for n in names)
     marks = ", ".join("?" for _ in names)
-    sql = f"INSERT INTO {_quote(table)} ({columns}) VALUES ({marks})"
+    sql = f"INSERT INTO {quote_ident(table)} ({columns}) VALUES ({marks})"
     cursor = conn.execute(sql, [values[n] for n in names])
     return int(cursor.lastrowid or 0)
 
@@ -355,7 +347,7 @@ def update_session(conn: sqlite3.Connection, session_id: str, **columns: object)
     names = _checked(conn, "sessions", columns)
     if not names:
         return
-    assignments = ", ".join(f"{_quote(n)} = ?" for n in names)
+    assignments = ", ".join(f"{quote_ident(n)} = ?" for n in names)
     params = [*(columns[n] for n in names), session_id]
     cursor = conn.execute(f"UPDATE sessions SET {assignments} WHERE id = ?", params)
     if cursor.rowcount == 0:

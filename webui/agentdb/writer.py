@@ -20,13 +20,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import TypeVar
 
+from webui.agentdb.reader import table_columns
 from webui.agentdb.schema import (
     create_state_db,
     insert_message,
     insert_session,
     new_session_id,
     open_writer,
-    table_columns,
 )
 
 SOURCE = "webui"

@@ -27,10 +27,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from webui.agentdb.reader import table_columns
 from webui.agentdb.schema import (
     insert_message,
     open_writer,
-    table_columns,
     update_session,
     write_transaction,
 )
