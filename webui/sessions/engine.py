@@ -12,20 +12,17 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Hashable, Mapping
 from pathlib import Path
 
 from webui.agentdb.changes import ChangeReader
 from webui.agentdb.home import state_db_path
 from webui.claudecode.source import ClaudeCodeSource
-from webui.sessions.built import BuiltList
+from webui.sessions.built import BuiltList, ProfileState
 from webui.sessions.index import ProfileIndex
 from webui.sessions.query import ListKey
 from webui.sessions.stamp import ContentProbe, ProfilePart, SourceStamp
 from webui.sessions.views import View
-from webui.state.webuidb import Override
-
-ProfileState = Callable[[str], tuple[dict[str, Override], frozenset[str]]]
 
 
 def exact(part: ProfilePart) -> bool:

@@ -39,7 +39,7 @@ from webui.agentdb.search import (
 )
 from webui.claudecode.source import PROFILE as CLAUDE_PROFILE
 from webui.errors import bad_param
-from webui.sessions.built import BuiltList
+from webui.sessions.built import BuiltList, ProfileState
 from webui.sessions.claude_search import ClaudeMessages, ClaudeRead
 from webui.sessions.kinds import source_kind
 from webui.sessions.overlay import Overlay
@@ -48,15 +48,12 @@ from webui.sessions.search_rows import Candidate, RowKey, ShownRows, keep_best, 
 from webui.sessions.service import SessionLists
 from webui.sessions.snippets import fold, message_snippet, title_snippet
 from webui.sessions.title_memo import TitleMemo
-from webui.state.webuidb import Override
 
 MAX_Q = 200
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 20
 MAX_OFFSET = 10_000
 CONTENT_CHARS = 100_000
-
-ProfileState = Callable[[str], tuple[dict[str, Override], frozenset[str]]]
 
 
 @dataclass(frozen=True, slots=True)
