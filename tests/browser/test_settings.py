@@ -8,7 +8,16 @@ import pytest
 from playwright.sync_api import Page, expect
 from servers import Server
 
-from .helpers import SLOW_POLL, Spec, api_list, expect_ids, open_sidebar, serve, write_sessions
+from .helpers import (
+    SLOW_POLL,
+    Spec,
+    api_list,
+    expect_ids,
+    open_sidebar,
+    serve,
+    wait_until,
+    write_sessions,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -114,7 +123,8 @@ def test_each_setting_toggle_changes_the_list_at_once(
     expect_rows(page, ids)
     expect_tabs(page, len(ids))
     # The choice is saved on the server, and the server's list agrees with the sidebar.
-    assert saved_settings(server)[setting] is value
+    # The tab applies it at once; the save to the server is its own request, a moment later.
+    wait_until(lambda: saved_settings(server)[setting] is value, timeout=5)
     assert sorted(e["session_id"] for e in api_list(server)["sessions"]) == sorted(ids)
 
     toggle.click()
